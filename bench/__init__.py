@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (quality, throughput, recovery) — never timed tests."""

@@ -1,0 +1,44 @@
+"""``python -m bench [names...]``: run the benchmarks and print their figures.
+
+Names: quality (= sentiment + themes + throughput), sentiment, themes, throughput,
+drivers. Default: quality and drivers. Each
+benchmark says clearly when the public datasets (../shared/datasets) are missing.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import platform
+import sys
+import time
+from datetime import date
+
+BENCHMARKS = {
+    "quality": "bench.quality",
+    "sentiment": "bench.sentiment_quality",
+    "themes": "bench.themes_quality",
+    "throughput": "bench.throughput",
+    "drivers": "bench.drivers_recovery",
+}
+DEFAULT = ("quality", "drivers")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"one of: {', '.join(BENCHMARKS)}")
+    names = parser.parse_args(argv).names or list(DEFAULT)
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    print(f"insight benchmarks — {date.today().isoformat()} — {platform.processor() or platform.machine()}, "
+          f"{platform.python_version()}")
+    for name in names:
+        print(f"\n=== {name} ===")
+        start = time.perf_counter()
+        importlib.import_module(BENCHMARKS[name]).run(report=print)
+        print(f"({name}: {time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

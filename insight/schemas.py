@@ -1,0 +1,120 @@
+"""Column vocabulary and frame schemas shared by every stage.
+
+Stages refer to columns through these constants, never through scattered string
+literals, so a rename happens in one place. Schemas are pandera models checked
+at public entry points and in tests (lazy validation, so every failure is listed).
+"""
+from __future__ import annotations
+
+
+class Col:
+    """Column names used across stages (snake_case, one vocabulary)."""
+
+    # feedback (output of ingest)
+    ROW_ID = "row_id"  # 0-based row index in the user's file
+    COMMENT_ID = "comment_id"  # unique per comment (from input, else derived from row_id)
+    CUSTOMER_ID = "customer_id"
+    TEXT = "text"
+    DATE = "date"
+    SCORE = "score"  # stars / NPS 0-10 / CSAT as given
+    CHANNEL = "channel"  # review | ticket | survey | ... (or the source column of a wide survey)
+    SOURCE_COLUMN = "source_column"  # which open-text column a comment came from
+    REASON = "reason"  # why a row was dropped
+
+    # text stage
+    SENTENCE_ID = "sentence_id"  # unique per sentence: f"{comment_id}:{sentence_idx}"
+    SENTENCE_IDX = "sentence_idx"
+    LANGUAGE = "language"
+    IS_ENGLISH = "is_english"
+
+    # themes
+    THEME_ID = "theme_id"  # -1 = unclassified
+    THEME = "theme"  # theme name
+    PARENT = "parent"
+    KEYWORDS = "keywords"
+    THEME_CONFIDENCE = "theme_confidence"
+    THEMES = "themes"  # list of theme names of a comment
+
+    # sentiment
+    SENTIMENT_SCORE = "sentiment_score"  # [-1, 1]
+    SENTIMENT_LABEL = "sentiment_label"  # negative | neutral | positive
+
+    # customers (output of ingest_customers)
+    CHURNED = "churned"  # 0/1 (nullable)
+    NPS = "nps"  # 0-10 likelihood-to-recommend score
+    CLV = "clv"
+    REVENUE = "monthly_revenue"
+    TENURE = "tenure_months"
+    PLAN = "plan"
+    REGION = "region"
+    SIGNUP_DATE = "signup_date"
+    CHURN_DATE = "churn_date"
+
+    # drivers (the drivers.csv contract)
+    OUTCOME = "outcome"  # churn | nps | clv
+    N_WITH = "n_with"
+    N_WITHOUT = "n_without"
+    EFFECT = "effect"
+    CI_LOW = "ci_low"
+    CI_HIGH = "ci_high"
+    P_VALUE = "p_value"
+    Q_VALUE = "q_value"
+    ADJUSTED_EFFECT = "adjusted_effect"
+    ADJUSTED_P_VALUE = "adjusted_p_value"
+    ADJUSTED_Q_VALUE = "adjusted_q_value"
+
+    # segments (the segments.csv contract)
+    SEGMENT_COLUMN = "segment_column"
+    SEGMENT_VALUE = "segment_value"
+    N_CUSTOMERS = "n_customers"
+    CHURN_RATE = "churn_rate"
+    EXCESS_CHURN = "excess_churn"
+    CLV_AT_RISK = "clv_at_risk"
+    PRIORITY = "priority"
+
+
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+OUTCOMES = ("churn", "nps", "clv")
+UNCLASSIFIED_ID = -1
+UNCLASSIFIED = "unclassified"
+
+# The CLI output contract: file name -> columns, in order. Fixed: later stages fill
+# these in; extra columns may only be appended after the contract columns.
+OUTPUT_CONTRACT: dict[str, tuple[str, ...]] = {
+    "comments.csv": (Col.ROW_ID, Col.COMMENT_ID, Col.CUSTOMER_ID, Col.SENTIMENT_SCORE, Col.SENTIMENT_LABEL, Col.THEMES),
+    "sentences.csv": (
+        Col.ROW_ID,
+        Col.SENTENCE_IDX,
+        Col.TEXT,
+        Col.THEME,
+        Col.THEME_CONFIDENCE,
+        Col.SENTIMENT_SCORE,
+        Col.SENTIMENT_LABEL,
+    ),
+    "themes.csv": (Col.THEME, Col.PARENT, Col.KEYWORDS, "n_comments", "share", "avg_sentiment"),
+    "drivers.csv": (
+        Col.THEME,
+        Col.OUTCOME,
+        Col.N_WITH,
+        Col.N_WITHOUT,
+        Col.EFFECT,
+        Col.CI_LOW,
+        Col.CI_HIGH,
+        Col.P_VALUE,
+        Col.Q_VALUE,
+        Col.ADJUSTED_EFFECT,
+        Col.ADJUSTED_P_VALUE,
+        Col.ADJUSTED_Q_VALUE,
+    ),
+    "segments.csv": (
+        Col.SEGMENT_COLUMN,
+        Col.SEGMENT_VALUE,
+        Col.THEME,
+        Col.N_CUSTOMERS,
+        Col.CHURN_RATE,
+        Col.EXCESS_CHURN,
+        Col.CLV_AT_RISK,
+        Col.PRIORITY,
+    ),
+    "dropped.csv": (Col.ROW_ID, Col.REASON),
+}
