@@ -1,0 +1,357 @@
+"""The KPI formulas of DESIGN.md, exactly, with input checks and intervals.
+
+Every rate is returned in percent (0-100) and NPS in points (-100..100), each as
+an :class:`Estimate` carrying a 95% confidence interval and its sample size, so a
+number is never shown without its uncertainty. Rates use the Wilson score
+interval (statsmodels), which behaves well near 0% and 100% and for small n;
+NPS uses the normal interval of the promoter-minus-detractor difference of
+multinomial proportions. Plain money KPIs (CLV, CAC, AOV) are deterministic
+formulas and return floats.
+
+Bad input (negative counts, zero denominators, NaN, scores outside 0-10, more
+churned than customers, ...) raises :class:`insight.errors.InvalidValueError`
+naming the argument and the value.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from insight.errors import InsufficientDataError, InvalidValueError
+from insight.schemas import Col
+
+ALPHA = 0.05
+"""Intervals are 95% (two-sided) throughout."""
+
+_Z = 1.959963984540054  # standard normal quantile 0.975
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its 95% confidence interval and sample size.
+
+    Attributes
+    ----------
+    value : float
+        The estimate (percent for rates, points for NPS, currency for means).
+    ci_low, ci_high : float
+        Bounds of the 95% interval; NaN when it cannot be computed (n = 1 mean).
+    n : int
+        Observations the estimate rests on.
+    unit : str
+        "%" for rates, "points" for NPS, "" for currency or plain numbers.
+    """
+
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+    unit: str = ""
+
+    def __str__(self) -> str:
+        unit = {"%": "%", "points": " points"}.get(self.unit, "")
+        if math.isnan(self.ci_low) or math.isnan(self.ci_high):
+            return f"{self.value:.1f}{unit} (n={self.n}, no interval)"
+        return f"{self.value:.1f}{unit} (95% CI {self.ci_low:.1f} to {self.ci_high:.1f}, n={self.n})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable dict (NaN bounds become None)."""
+
+        def clean(x: float) -> float | None:
+            return None if math.isnan(x) else float(x)
+
+        return {
+            "value": clean(self.value),
+            "ci_low": clean(self.ci_low),
+            "ci_high": clean(self.ci_high),
+            "n": int(self.n),
+            "unit": self.unit,
+        }
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _number(name: str, value: Any, *, allow_zero: bool = True) -> float:
+    """A finite, non-negative real number (bools are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise InvalidValueError(f"{name} must be a number, got {value!r}.")
+    x = float(value)
+    if math.isnan(x) or math.isinf(x):
+        raise InvalidValueError(f"{name} must be a finite number, got {value!r}.")
+    if x < 0 or (x == 0 and not allow_zero):
+        need = "non-negative" if allow_zero else "greater than zero"
+        raise InvalidValueError(f"{name} must be {need}, got {value!r}.")
+    return x
+
+
+def _count(name: str, value: Any, *, allow_zero: bool = True) -> int:
+    """A non-negative whole number (an int, or a float with no fractional part)."""
+    x = _number(name, value, allow_zero=allow_zero)
+    if not isinstance(value, Integral) and not x.is_integer():
+        raise InvalidValueError(f"{name} must be a whole number of customers/events, got {value!r}.")
+    return int(x)
+
+
+def _part_of(part_name: str, part: int, whole_name: str, whole: int) -> None:
+    if part > whole:
+        raise InvalidValueError(f"{part_name} ({part}) cannot exceed {whole_name} ({whole}).")
+
+
+def _as_float_array(name: str, values: Any) -> np.ndarray:
+    """A 1-D float array without missing values (missing values are refused, not guessed)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Iterable, np.ndarray, pd.Series)):
+        raise InvalidValueError(f"{name} must be a sequence of numbers, got {type(values).__name__}.")
+    if isinstance(values, pd.Series):
+        series = values
+    else:
+        raw = np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype=object)
+        if raw.ndim != 1:
+            raise InvalidValueError(f"{name} must be one-dimensional, got shape {raw.shape}.")
+        series = pd.Series(raw)
+    try:
+        arr = pd.to_numeric(series, errors="raise").to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise InvalidValueError(f"{name} must contain only numbers ({exc}).") from None
+    if np.isnan(arr).any():
+        raise InvalidValueError(
+            f"{name} contains {int(np.isnan(arr).sum())} missing value(s).",
+            hint="Drop missing values first (e.g. series.dropna()); a missing score is not a 0.",
+        )
+    return arr
+
+
+def _wilson(count: int, nobs: int, unit: str = "%") -> Estimate:
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(count, nobs, alpha=ALPHA, method="wilson")
+    value = 100.0 * count / nobs
+    # at 0% / 100% the bounds come back as 1e-15 off the estimate; keep it inside its own interval
+    return Estimate(value, min(100.0 * float(low), value), max(100.0 * float(high), value), int(nobs), unit)
+
+
+# ---------------------------------------------------------------- NPS
+
+
+def _nps_counts(scores: Any) -> tuple[int, int, int]:
+    arr = _as_float_array("scores", scores)
+    if arr.size == 0:
+        raise InsufficientDataError("NPS needs at least one score; scores is empty.")
+    bad = arr[(arr < 0) | (arr > 10) | (arr != np.round(arr))]
+    if bad.size:
+        raise InvalidValueError(
+            f"NPS scores must be whole numbers from 0 to 10; got {bad.size} invalid value(s), e.g. {bad[0]:g}."
+        )
+    promoters = int((arr >= 9).sum())
+    detractors = int((arr <= 6).sum())
+    return promoters, int(arr.size) - promoters - detractors, detractors
+
+
+def nps(scores: Any) -> Estimate:
+    """Net Promoter Score: % promoters (9-10) minus % detractors (0-6), in points.
+
+    The interval is normal, from the variance of the difference of two
+    multinomial proportions, ``(p_P + p_D - (p_P - p_D)**2) / n``, clipped to
+    [-100, 100].
+
+    Parameters
+    ----------
+    scores : sequence of int
+        0-10 likelihood-to-recommend answers, no missing values.
+
+    Returns
+    -------
+    Estimate
+        NPS in points with its 95% CI.
+
+    Raises
+    ------
+    InvalidValueError
+        A score is missing, not whole, or outside 0-10.
+    InsufficientDataError
+        No scores.
+
+    Examples
+    --------
+    >>> str(nps([10] * 6 + [8] * 2 + [3] * 2))
+    '40.0 points (95% CI -9.6 to 89.6, n=10)'
+    """
+    promoters, passives, detractors = _nps_counts(scores)
+    n = promoters + passives + detractors
+    p_p, p_d = promoters / n, detractors / n
+    value = 100.0 * (p_p - p_d)
+    se = 100.0 * math.sqrt(max(p_p + p_d - (p_p - p_d) ** 2, 0.0) / n)
+    return Estimate(value, max(value - _Z * se, -100.0), min(value + _Z * se, 100.0), n, "points")
+
+
+def nps_breakdown(scores: Any) -> dict[str, Any]:
+    """Counts and shares (percent) of promoters, passives and detractors."""
+    promoters, passives, detractors = _nps_counts(scores)
+    n = promoters + passives + detractors
+    return {
+        "n": n,
+        "promoters": promoters,
+        "passives": passives,
+        "detractors": detractors,
+        "promoters_pct": 100.0 * promoters / n,
+        "passives_pct": 100.0 * passives / n,
+        "detractors_pct": 100.0 * detractors / n,
+    }
+
+
+# ---------------------------------------------------------------- money KPIs
+
+
+def clv(avg_purchase_value: float, purchase_frequency: float, lifespan: float) -> float:
+    """Customer lifetime value = average purchase value x purchase frequency x lifespan.
+
+    Examples
+    --------
+    >>> clv(100, 5, 3)
+    1500.0
+    """
+    return (
+        _number("avg_purchase_value", avg_purchase_value)
+        * _number("purchase_frequency", purchase_frequency)
+        * _number("lifespan", lifespan)
+    )
+
+
+def cac(spend: float, new_customers: int) -> float:
+    """Customer acquisition cost = sales and marketing spend / new customers."""
+    return _number("spend", spend) / _count("new_customers", new_customers, allow_zero=False)
+
+
+def average_order_value(revenue: float, orders: int) -> float:
+    """Average order value = revenue / number of orders."""
+    return _number("revenue", revenue) / _count("orders", orders, allow_zero=False)
+
+
+# ---------------------------------------------------------------- rates (Wilson)
+
+
+def retention_rate(customers_start: int, customers_end: int, new_customers: int) -> Estimate:
+    """Retention rate = (customers at end - new customers) / customers at start x 100.
+
+    Examples
+    --------
+    >>> retention_rate(1000, 1100, 200).value
+    90.0
+    """
+    start = _count("customers_start", customers_start, allow_zero=False)
+    end = _count("customers_end", customers_end)
+    new = _count("new_customers", new_customers)
+    _part_of("new_customers", new, "customers_end", end)
+    retained = end - new
+    _part_of("customers_end - new_customers (retained)", retained, "customers_start", start)
+    return _wilson(retained, start)
+
+
+def churn_rate(churned: Any, total: int | None = None) -> Estimate:
+    """Churn rate in percent, from counts or from a 0/1 (bool) array.
+
+    Parameters
+    ----------
+    churned : int or sequence of {0, 1}
+        Number of churned customers (with ``total``), or one flag per customer.
+    total : int, optional
+        Customers at risk; required with a count, not allowed with an array.
+    """
+    if total is None:
+        if isinstance(churned, Real) and not isinstance(churned, bool):
+            raise InvalidValueError("churn_rate needs total when churned is a count.")
+        flags = _as_float_array("churned", churned)
+        if flags.size == 0:
+            raise InsufficientDataError("churn_rate needs at least one customer; churned is empty.")
+        bad = flags[(flags != 0) & (flags != 1)]
+        if bad.size:
+            raise InvalidValueError(f"churned flags must be 0 or 1; got {bad.size} other value(s), e.g. {bad[0]:g}.")
+        return _wilson(int(flags.sum()), int(flags.size))
+    count = _count("churned", churned)
+    n = _count("total", total, allow_zero=False)
+    _part_of("churned", count, "total", n)
+    return _wilson(count, n)
+
+
+def csat(satisfied: int, total: int) -> Estimate:
+    """CSAT = satisfied responses / all responses x 100."""
+    count, n = _count("satisfied", satisfied), _count("total", total, allow_zero=False)
+    _part_of("satisfied", count, "total", n)
+    return _wilson(count, n)
+
+
+def repeat_purchase_rate(repeat_customers: int, customers: int) -> Estimate:
+    """Repeat purchase rate = customers with more than one purchase / customers x 100."""
+    count, n = _count("repeat_customers", repeat_customers), _count("customers", customers, allow_zero=False)
+    _part_of("repeat_customers", count, "customers", n)
+    return _wilson(count, n)
+
+
+def conversion_rate(conversions: int, visitors: int) -> Estimate:
+    """Conversion rate = conversions / visitors x 100."""
+    count, n = _count("conversions", conversions), _count("visitors", visitors, allow_zero=False)
+    _part_of("conversions", count, "visitors", n)
+    return _wilson(count, n)
+
+
+def mean_estimate(values: Any) -> Estimate:
+    """Mean with a Student-t 95% interval (no interval for a single value)."""
+    arr = _as_float_array("values", values)
+    if arr.size == 0:
+        raise InsufficientDataError("A mean needs at least one value; values is empty.")
+    if arr.size == 1:
+        return Estimate(float(arr[0]), math.nan, math.nan, 1)
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    low, high = DescrStatsW(arr).tconfint_mean(alpha=ALPHA)
+    return Estimate(float(arr.mean()), float(low), float(high), int(arr.size))
+
+
+# ---------------------------------------------------------------- customer table
+
+
+def summarise_customers(customers: pd.DataFrame) -> dict[str, Any]:
+    """Headline KPIs of an ingested customer table, JSON-serialisable.
+
+    Uses the columns ``Col.CHURNED`` (0/1), ``Col.NPS`` (0-10) and ``Col.CLV``
+    when present; missing values are left out of each KPI (its ``n`` says how
+    many were used), and a KPI whose column is absent or empty is ``None``.
+
+    Returns
+    -------
+    dict
+        ``n_customers``, ``churn_rate`` (Estimate dict, percent), ``nps``
+        (Estimate dict in points plus ``breakdown``), ``mean_clv`` (Estimate
+        dict, t-interval) and ``total_clv``.
+    """
+    if not isinstance(customers, pd.DataFrame):
+        raise InvalidValueError(f"customers must be a pandas DataFrame, got {type(customers).__name__}.")
+
+    def present(col: str) -> pd.Series | None:
+        if col not in customers.columns:
+            return None
+        values = customers[col].dropna()
+        return values if len(values) else None
+
+    out: dict[str, Any] = {"n_customers": int(len(customers)), "churn_rate": None, "nps": None,
+                           "mean_clv": None, "total_clv": None}
+    churned = present(Col.CHURNED)
+    if churned is not None:
+        out["churn_rate"] = churn_rate(churned).to_dict()
+    scores = present(Col.NPS)
+    if scores is not None:
+        out["nps"] = {**nps(scores).to_dict(), "breakdown": nps_breakdown(scores)}
+    values = present(Col.CLV)
+    if values is not None:
+        arr = _as_float_array(Col.CLV, values)
+        if (arr < 0).any():
+            raise InvalidValueError(f"{Col.CLV} must be non-negative; got {int((arr < 0).sum())} negative value(s).")
+        out["mean_clv"] = mean_estimate(arr).to_dict()
+        out["total_clv"] = float(arr.sum())
+    return out
