@@ -69,10 +69,16 @@ class ThemeConfig:
 
 @dataclass(frozen=True)
 class SentimentConfig:
-    """Sentiment model (a registry name) and label thresholds on the score."""
+    """Sentiment model (a registry name) and label thresholds on the score.
+
+    neutral_band : comment scores within +-neutral_band are labelled neutral.
+    adapt_priors : re-estimate the class balance on the user's sentences (EM,
+        Saerens et al. 2002) before labelling them.
+    """
 
     model: str = "head.v1"
     neutral_band: float = 0.2
+    adapt_priors: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,11 +87,15 @@ class DriverConfig:
 
     min_support : themes mentioned by fewer customers are reported as
         insufficient data, not ranked.
+    min_events : for churn, a theme also needs this many churners and this
+        many retained customers among its mentioners (fewer: insufficient data).
     covariates : customer columns used by the adjusted models when present.
+    n_bootstrap : bootstrap draws for the median CLV difference.
     """
 
     alpha: float = 0.05
     min_support: int = 30
+    min_events: int = 5
     covariates: tuple[str, ...] = ("plan", "region", "tenure_months")
     n_bootstrap: int = 500
 
