@@ -83,7 +83,7 @@ THEME_SPECS: tuple[ThemeSpec, ...] = (
     ThemeSpec("price increase", 0.0, 0.0, 0.0, (0.20, 0.015, 0.01), (0.80, 0.12, 0.08)),
     ThemeSpec("value for money", 0.0, 0.0, 0.0, (0.05, 0.05, 0.05), (0.50, 0.15, 0.35)),
     ThemeSpec("slow support", 0.7, -1.2, 0.0, (0.065, 0.065, 0.065), _NEG),
-    ThemeSpec("friendly staff", -0.5, 1.0, 100.0, (0.08, 0.08, 0.08), _POS),
+    ThemeSpec("friendly staff", -0.7, 1.0, 100.0, (0.08, 0.08, 0.08), _POS),
     ThemeSpec("app crashes", 0.8, -1.0, -100.0, (0.065, 0.065, 0.065), _NEG),
     ThemeSpec("performance", 0.0, -0.8, 0.0, (0.06, 0.06, 0.06), _NEG),
     ThemeSpec("login problems", 0.0, 0.0, 0.0, (0.05, 0.05, 0.05), _NEG),
@@ -92,7 +92,7 @@ THEME_SPECS: tuple[ThemeSpec, ...] = (
     ThemeSpec("missing feature", 0.0, 0.0, -200.0, (0.06, 0.06, 0.06), (0.75, 0.20, 0.05)),
     ThemeSpec("data export", 0.0, 0.0, 0.0, (0.045, 0.045, 0.045), (0.60, 0.20, 0.20)),
     ThemeSpec("delivery delays", 0.0, 0.0, 0.0, (0.045, 0.045, 0.045), _NEG),
-    ThemeSpec("cancellation difficulty", 0.6, 0.0, 0.0, (0.055, 0.055, 0.055), _NEG),
+    ThemeSpec("cancellation difficulty", 0.75, 0.0, 0.0, (0.055, 0.055, 0.055), _NEG),
 )
 THEMES: tuple[str, ...] = tuple(s.name for s in THEME_SPECS)
 CONFOUNDERS: dict[str, dict[str, str]] = {"price increase": {"column": "plan", "value": "Basic"}}
@@ -107,7 +107,7 @@ CHURN_MODEL: dict[str, Any] = {
 NPS_MODEL: dict[str, Any] = {
     "kind": "linear latent, rounded and clipped to 0-10",
     "intercept": 7.5,
-    "plan": {"Basic": -0.4, "Standard": 0.0, "Premium": 0.4},
+    "plan": {"Basic": -0.6, "Standard": 0.0, "Premium": 0.4},
     "region": {"NA": 0.0, "EU": -0.2, "APAC": 0.2, "LATAM": 0.3},
     "noise_sd": 1.5,
     "observed_share": 0.55,  # customers without a survey comment who still have a score

@@ -264,14 +264,22 @@ def test_recorded_churn_rates_match_the_tables(written, corpus):
             assert abs(observed - expected) < 4 * np.sqrt(expected * (1 - expected) / n), theme["name"]
 
 
-def test_logistic_regression_recovers_the_planted_churn_effects(corpus):
+def _churn_fit(corpus):
     exposure = _exposure(corpus.customers, corpus.feedback, corpus.sentences)
     x = _design(corpus.customers, exposure)
     y = (corpus.customers["churned"] == "Yes").astype(float).to_numpy()
-    fit = statsmodels_api.Logit(y, x).fit(disp=0)
+    return statsmodels_api.Logit(y, x).fit(disp=0)
+
+
+def test_logistic_regression_recovers_the_planted_churn_effects(corpus):
+    fit = _churn_fit(corpus)
     ci = fit.conf_int()
+    # coverage pooled over three seeds: 42 intervals, so one unlucky seed cannot decide it
     covered = [ci.loc[s.name, 0] <= s.beta <= ci.loc[s.name, 1] for s in THEME_SPECS]
-    assert np.mean(covered) >= 0.8
+    for seed in (1, 2):
+        other = _churn_fit(generate_corpus(seed=seed)).conf_int()
+        covered += [other.loc[s.name, 0] <= s.beta <= other.loc[s.name, 1] for s in THEME_SPECS]
+    assert np.mean(covered) >= 0.85
     for spec in THEME_SPECS:
         if spec.beta != 0:
             assert np.sign(fit.params[spec.name]) == np.sign(spec.beta) and fit.pvalues[spec.name] < 0.05, spec.name
