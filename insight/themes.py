@@ -1,0 +1,779 @@
+"""Theme discovery (clustering + c-TF-IDF labels) and the theme stage entry point.
+
+Discovery follows BERTopic's shape with scikit-learn parts only: an optional
+``reducer`` (identity by default, PCA available), a ``clusterer`` that chooses the
+number of themes itself (default: spectral embedding of the cosine k-NN graph, Ward
+linkage, number of clusters by silhouette), a ``labeller`` (class-based TF-IDF
+keywords), then the clean-up that makes themes usable by an analyst: tiny clusters
+dissolved, near-duplicate themes merged (every merge logged), outliers reassigned to
+the nearest theme when similar enough, ids sorted by size and a two-level hierarchy.
+
+:func:`assign_themes` is what the pipeline calls: it either discovers themes or
+assigns sentences to a codeframe (:mod:`insight.codeframe`).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
+from sklearn.preprocessing import normalize
+
+from insight.config import ThemeConfig
+from insight.errors import InputError, NotFittedError
+from insight.schemas import UNCLASSIFIED, UNCLASSIFIED_ID, Col
+
+logger = logging.getLogger(__name__)
+
+SOFT_ASSIGN_TEMPERATURE = 0.05
+"""Temperature of the softmax over centroid similarities that gives ``theme_confidence``."""
+
+
+# --------------------------------------------------------------------------- protocols
+@runtime_checkable
+class Embedder(Protocol):
+    """Anything that turns texts into an ``(n, d)`` array (see ``insight.registry``)."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class Reducer(Protocol):
+    """Maps embeddings ``(n, d)`` to the space the clusterer works in ``(n, d')``."""
+
+    def fit_transform(self, X: np.ndarray) -> np.ndarray: ...
+
+
+@runtime_checkable
+class Clusterer(Protocol):
+    """Returns one integer label per row; ``-1`` marks outliers."""
+
+    def fit_predict(self, X: np.ndarray) -> np.ndarray: ...
+
+
+@runtime_checkable
+class Labeller(Protocol):
+    """Returns the top keywords of each class, given one list of texts per class."""
+
+    def keywords(self, docs_per_class: Sequence[Sequence[str]], n_keywords: int) -> list[list[str]]: ...
+
+
+# --------------------------------------------------------------------------- reducers
+class IdentityReducer:
+    """Null reducer: cluster the embeddings as they are."""
+
+    def fit_transform(self, X: np.ndarray) -> np.ndarray:
+        return X
+
+
+@dataclass(frozen=True)
+class PCAReducer:
+    """PCA to ``n_components`` dimensions, then L2-normalised rows (cosine geometry kept)."""
+
+    n_components: int = 50
+    random_state: int = 0
+
+    def fit_transform(self, X: np.ndarray) -> np.ndarray:
+        from sklearn.decomposition import PCA
+
+        n = min(self.n_components, X.shape[0] - 1, X.shape[1])
+        return normalize(PCA(n, random_state=self.random_state).fit_transform(X))
+
+
+# --------------------------------------------------------------------------- clusterers
+@dataclass(frozen=True)
+class SpectralWardClusterer:
+    """Spectral embedding of the cosine k-NN graph, Ward linkage, k chosen by silhouette.
+
+    The graph embedding pulls apart groups that overlap in the raw space (on
+    banking77 it lifts NMI from 0.80 for KMeans to about 0.83); cutting one Ward
+    tree at many k is cheap, so the number of clusters is the cut with the best
+    cosine silhouette in the input space. Inputs larger than ``max_fit`` rows are
+    clustered on a seeded sample and the rest go to the nearest cluster centroid,
+    which keeps time and memory bounded. Every k in ``[k_min, k_max]`` is scored
+    (the silhouette costs O(n k d), see :func:`cosine_silhouette`).
+
+    Parameters
+    ----------
+    n_neighbors : int, default=15
+        Neighbours per point in the similarity graph.
+    n_components : int, default=50
+        Dimensions of the spectral embedding (at most ``k_max``).
+    k_min, k_max : int, default=2, 60
+        Range searched for the number of clusters.
+    max_fit : int, default=5000
+        Rows used to build the tree (Ward is quadratic in memory).
+    random_state : int, default=0
+    """
+
+    n_neighbors: int = 15
+    n_components: int = 50
+    k_min: int = 2
+    k_max: int = 60
+    max_fit: int = 5000
+    random_state: int = 0
+
+    def fit_predict(self, X: np.ndarray) -> np.ndarray:
+        n = X.shape[0]
+        if n < 3:
+            return np.zeros(n, dtype=int)
+        rng = np.random.default_rng(self.random_state)
+        fit_idx = np.sort(rng.choice(n, self.max_fit, replace=False)) if n > self.max_fit else np.arange(n)
+        labels_fit = self._cluster(X[fit_idx])
+        if len(fit_idx) == n:
+            return labels_fit
+        centroids = _centroids(X[fit_idx], labels_fit)
+        return np.argmax(normalize(X) @ centroids.T, axis=1)
+
+    def _cluster(self, X: np.ndarray) -> np.ndarray:
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from sklearn.manifold import SpectralEmbedding
+        from sklearn.neighbors import kneighbors_graph
+
+        n = X.shape[0]
+        Xn = normalize(X)
+        graph = kneighbors_graph(Xn, min(self.n_neighbors, n - 1), mode="distance", metric="cosine")
+        graph.data = np.clip(1.0 - graph.data, 1e-6, None)  # distance -> similarity weight
+        graph = 0.5 * (graph + graph.T)
+        k_hi = max(2, min(self.k_max, n - 1))
+        k_lo = max(2, min(self.k_min, k_hi))
+        # more dimensions than clusters sought only adds noise eigenvectors (matters on small inputs)
+        n_components = max(2, min(self.n_components, k_hi, n - 2))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Graph is not fully connected")
+            spectral = SpectralEmbedding(
+                n_components, affinity="precomputed", random_state=self.random_state
+            ).fit_transform(graph)
+        tree = linkage(normalize(spectral), "ward")
+        scores = {k: cosine_silhouette(Xn, fcluster(tree, k, "maxclust") - 1) for k in range(k_lo, k_hi + 1)}
+        best = max(scores, key=lambda k: (scores[k], -k))  # ties: fewer themes
+        return fcluster(tree, best, "maxclust") - 1
+
+
+def cosine_silhouette(X: np.ndarray, labels: np.ndarray) -> float:
+    """Exact mean silhouette under cosine distance for L2-normalised rows, in O(n k d).
+
+    With unit vectors the mean cosine distance from ``x`` to a cluster is
+    ``1 - x . mean(cluster)``, so no n-by-n distance matrix is needed (same value as
+    ``sklearn.metrics.silhouette_score(X, labels, metric="cosine")``).
+    """
+    k = int(labels.max()) + 1
+    sizes = np.bincount(labels, minlength=k).astype(np.float64)
+    if k < 2 or k >= X.shape[0]:
+        return -1.0
+    means = (_class_sums(X, labels, k) / sizes[:, None]).astype(X.dtype)
+    dist = 1.0 - X @ means.T
+    own = sizes[labels]
+    rows = np.arange(X.shape[0])
+    a = dist[rows, labels] * own / np.maximum(own - 1, 1)
+    dist[rows, labels] = np.inf
+    b = dist.min(axis=1)
+    s = np.where(own > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-12), 0.0)
+    return float(s.mean())
+
+
+@dataclass(frozen=True)
+class HDBSCANClusterer:
+    """scikit-learn HDBSCAN (density-based, finds k itself, marks outliers ``-1``)."""
+
+    min_cluster_size: int = 10
+    min_samples: int | None = None
+
+    def fit_predict(self, X: np.ndarray) -> np.ndarray:
+        from sklearn.cluster import HDBSCAN
+
+        return HDBSCAN(min_cluster_size=self.min_cluster_size, min_samples=self.min_samples, copy=True).fit_predict(X)
+
+
+@dataclass(frozen=True)
+class FixedLabels:
+    """Null clusterer: use given labels (predefined groups reuse labelling and hierarchy)."""
+
+    labels: tuple[int, ...]
+
+    def fit_predict(self, X: np.ndarray) -> np.ndarray:
+        if len(self.labels) != X.shape[0]:
+            raise InputError(f"FixedLabels has {len(self.labels)} labels for {X.shape[0]} rows.")
+        return np.asarray(self.labels, dtype=int)
+
+
+# --------------------------------------------------------------------------- c-TF-IDF
+_TOKEN = re.compile(r"(?u)\b[a-z][a-z']*[a-z]\b")
+
+
+_NO_LEMMA = frozenset({"does", "goes", "was", "has", "is", "this", "yes", "bus", "gas", "plus", "always", "news",
+                       "series", "perhaps", "various", "access", "process", "analysis", "basis", "its", "us"})
+
+
+def light_lemma(token: str) -> str:
+    """Strip plural and possessive endings (``charges`` -> ``charge``); stop words untouched.
+
+    A rule-based lemma is enough to stop ``card``/``cards`` splitting a keyword and
+    needs no trained spaCy pipeline.
+    """
+    if token.endswith("'s"):
+        token = token[:-2]
+    if token in ENGLISH_STOP_WORDS or token in _NO_LEMMA or len(token) <= 3:
+        return token
+    if token.endswith("ies") and len(token) > 4:
+        return token[:-3] + "y"
+    if token.endswith(("sses", "shes", "ches", "xes")):
+        return token[:-2]
+    if token.endswith("s") and not token.endswith(("ss", "us", "is", "ous")):
+        return token[:-1]
+    return token
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens, lightly lemmatised; stop words are removed later by n-gram."""
+    return [light_lemma(t) for t in _TOKEN.findall(text.lower().replace("\u2019", "'"))]
+
+
+class ClassTfidfTransformer(TfidfTransformer):
+    """Class-based TF-IDF: one row per class (all its texts concatenated).
+
+    ``w(t, c) = tf(t, c) / |c| * log(1 + A / f(t))`` where ``tf(t, c)`` counts term
+    ``t`` in class ``c``, ``|c|`` is the class's number of terms, ``f(t)`` the term's
+    count over all classes and ``A`` the average number of terms per class. Terms
+    frequent in one class and rare elsewhere score high.
+    """
+
+    def fit(self, X: Any, y: Any = None) -> "ClassTfidfTransformer":
+        super().fit(X)
+        freq = np.asarray(X.sum(axis=0)).ravel()
+        avg_terms = float(X.sum()) / X.shape[0]
+        self.idf_ = np.log(1.0 + avg_terms / np.maximum(freq, 1.0))
+        return self
+
+    def transform(self, X: Any, copy: bool = True) -> Any:
+        return super().transform(normalize(X, norm="l1"), copy=False)
+
+
+STOP_WORDS = sorted(ENGLISH_STOP_WORDS | {
+    "i've", "i'm", "i'd", "i'll", "you're", "you've", "we're", "we've", "they're", "they've", "ive", "im",
+})
+"""scikit-learn's English stop words plus pronoun contractions ("it's" is already "it" after
+:func:`light_lemma`; negations such as "can't" are kept)."""
+
+
+@dataclass(frozen=True)
+class CTfidfLabeller:
+    """Keywords per class by c-TF-IDF over light lemmas, stop words removed, bigrams allowed.
+
+    A keyword must occur at least ``max(2, min_share * class size)`` times in its
+    class, so one-off typos and names (rare everywhere, hence a high IDF) do not
+    become a theme's label.
+    """
+
+    ngram_range: tuple[int, int] = (1, 2)
+    min_share: float = 0.02
+
+    def keywords(self, docs_per_class: Sequence[Sequence[str]], n_keywords: int) -> list[list[str]]:
+        class_docs = [" \n ".join(docs) for docs in docs_per_class]
+        vectorizer = CountVectorizer(
+            tokenizer=tokenize, token_pattern=None, lowercase=False, stop_words=STOP_WORDS,
+            ngram_range=self.ngram_range,
+        )
+        try:
+            counts = vectorizer.fit_transform(class_docs)
+        except ValueError:  # every class has only stop words / no letters
+            return [[] for _ in class_docs]
+        weights = ClassTfidfTransformer(norm=None).fit(counts).transform(counts).toarray()
+        floor = np.maximum(2.0, self.min_share * np.array([len(d) for d in docs_per_class], dtype=float))
+        frequent = counts.toarray() >= floor[:, None]
+        weights = np.where(frequent | ~frequent.any(axis=1, keepdims=True), weights, 0.0)
+        vocab = vectorizer.get_feature_names_out()
+        result = []
+        for row in weights:
+            order = np.lexsort((vocab, -row))  # ties broken alphabetically: deterministic
+            result.append([str(vocab[i]) for i in order[:n_keywords] if row[i] > 0])
+        return result
+
+
+def theme_name(keywords: Sequence[str], fallback: str) -> str:
+    """A short readable name from the top keywords: the best one and the next that adds words."""
+    if not keywords:
+        return fallback
+    first = keywords[0]
+    for other in keywords[1:]:
+        if not set(other.split()) & set(first.split()):
+            return f"{first} · {other}"
+    return first
+
+
+# --------------------------------------------------------------------------- helpers
+def _centroids(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """L2-normalised mean vector of each label ``0..max`` (rows of ``X`` with label -1 ignored)."""
+    k = int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 0
+    return normalize(_class_sums(X, labels, k)).astype(np.float32)
+
+
+def _class_sums(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Sum of the rows of each label 0..k-1 (a sparse one-hot product; -1 rows skipped)."""
+    from scipy import sparse
+
+    mask = labels >= 0
+    onehot = sparse.csr_matrix(
+        (np.ones(int(mask.sum())), (labels[mask], np.flatnonzero(mask))), shape=(k, X.shape[0])
+    )
+    return np.asarray(onehot @ X, dtype=np.float64)
+
+
+def _check_rows(texts: Sequence[str], embeddings: np.ndarray | None) -> tuple[list[str], np.ndarray]:
+    """Validate texts/embeddings and return them as a list and a normalised float32 array."""
+    if isinstance(texts, str):
+        raise InputError("Expected a sequence of texts, got one string.", hint="Wrap it in a list.")
+    texts = [str(t) for t in texts]
+    if embeddings is None:
+        raise InputError("Embeddings are required: compute them once (insight.embed) and pass them in.")
+    X = np.asarray(embeddings, dtype=np.float32)
+    if X.ndim != 2 or X.shape[0] != len(texts):
+        raise InputError(
+            f"Embeddings have shape {X.shape} but there are {len(texts)} texts.",
+            hint="Pass one embedding row per text, in the same order.",
+        )
+    if not np.isfinite(X).all():
+        raise InputError("Embeddings contain NaN or infinite values.")
+    return texts, normalize(X)
+
+
+def _soft_probs(similarities: np.ndarray) -> np.ndarray:
+    """Softmax over centroid similarities: each row sums to 1, monotone in the margins."""
+    z = (similarities - similarities.max(axis=1, keepdims=True)) / SOFT_ASSIGN_TEMPERATURE
+    p = np.exp(z)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+# --------------------------------------------------------------------------- the model
+class ThemeModel:
+    """Discover themes in sentence embeddings (BERTopic-like, scikit-learn contract).
+
+    Parameters
+    ----------
+    min_cluster_size : int, default=15
+        Clusters smaller than this are dissolved; their sentences go through outlier
+        reassignment. Also bounds the number of themes to ``n / min_cluster_size``.
+    max_themes : int, default=60
+        Upper bound on the number of themes (the clusterer searches up to it; extra
+        themes are merged, most similar first).
+    merge_threshold : float, default=0.9
+        Themes whose centroids have cosine >= this are merged (each merge logged).
+    outlier_threshold : float, default=0.35
+        An unclustered sentence joins its nearest theme when their cosine is >= this;
+        ``transform`` uses the same rule.
+    n_keywords : int, default=8
+        Keywords kept per theme.
+    reducer, clusterer, labeller : objects following :class:`Reducer`,
+        :class:`Clusterer`, :class:`Labeller`; None builds the defaults
+        (:class:`IdentityReducer`, :class:`SpectralWardClusterer`, :class:`CTfidfLabeller`).
+    random_state : int, default=0
+        Seed of every stochastic step: same seed and data, same themes.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_sentences,)
+        Theme id per sentence, -1 = unclassified. Ids are sorted by size (0 = largest).
+    themes_ : DataFrame
+        One row per theme: theme_id, theme, parent, keywords, representatives,
+        n_sentences, centroid_index (row of the sentence closest to the centroid).
+    centroids_ : ndarray of shape (n_themes, n_dims)
+        L2-normalised theme centroids in embedding space.
+    parents_ : DataFrame
+        Parent themes: parent_id, parent, keywords, children (theme ids).
+    merges_ : list of dict
+        Log of the clean-up: dissolved clusters, merges (with cosine and reason).
+    n_themes_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(m, 0.05, (30, 8)) for m in np.eye(8)[:3]])
+    >>> texts = ["refund late"] * 30 + ["app crash"] * 30 + ["great staff"] * 30
+    >>> ThemeModel(min_cluster_size=5).fit(texts, X).n_themes_
+    3
+    """
+
+    def __init__(
+        self,
+        *,
+        min_cluster_size: int = 15,
+        max_themes: int = 60,
+        merge_threshold: float = 0.9,
+        outlier_threshold: float = 0.35,
+        n_keywords: int = 8,
+        reducer: Reducer | None = None,
+        clusterer: Clusterer | None = None,
+        labeller: Labeller | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.min_cluster_size = min_cluster_size
+        self.max_themes = max_themes
+        self.merge_threshold = merge_threshold
+        self.outlier_threshold = outlier_threshold
+        self.n_keywords = n_keywords
+        self.reducer = reducer
+        self.clusterer = clusterer
+        self.labeller = labeller
+        self.random_state = random_state
+
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
+        """The constructor parameters, as given (sklearn convention)."""
+        return {k: getattr(self, k) for k in (
+            "min_cluster_size", "max_themes", "merge_threshold", "outlier_threshold", "n_keywords",
+            "reducer", "clusterer", "labeller", "random_state",
+        )}
+
+    def _validate_params(self) -> None:
+        if not isinstance(self.min_cluster_size, int) or self.min_cluster_size < 2:
+            raise InputError(f"min_cluster_size must be an integer >= 2, got {self.min_cluster_size!r}.")
+        if not isinstance(self.max_themes, int) or self.max_themes < 1:
+            raise InputError(f"max_themes must be an integer >= 1, got {self.max_themes!r}.")
+        for name in ("merge_threshold", "outlier_threshold"):
+            value = getattr(self, name)
+            if not -1.0 <= float(value) <= 1.0:
+                raise InputError(f"{name} is a cosine similarity and must lie in [-1, 1], got {value!r}.")
+        if not isinstance(self.n_keywords, int) or self.n_keywords < 1:
+            raise InputError(f"n_keywords must be an integer >= 1, got {self.n_keywords!r}.")
+
+    def fit(self, texts: Sequence[str], embeddings: np.ndarray) -> "ThemeModel":
+        """Cluster the sentences and describe each theme.
+
+        Parameters
+        ----------
+        texts : sequence of str, length n
+        embeddings : array of shape (n, d)
+            One row per text (any embedding backend; rows are L2-normalised here).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InputError
+            Row count mismatch, non-finite embeddings or invalid parameters.
+        """
+        self._validate_params()
+        texts, X = _check_rows(texts, embeddings)
+        n = len(texts)
+        if n == 0:
+            raise InputError("No sentences to discover themes in.")
+        self.merges_: list[dict[str, Any]] = []
+        k_max = max(1, min(self.max_themes, n // self.min_cluster_size))
+        reducer = self.reducer if self.reducer is not None else IdentityReducer()
+        clusterer = (
+            self.clusterer if self.clusterer is not None
+            # a neighbourhood no larger than the smallest theme, so small themes stay separable
+            else SpectralWardClusterer(n_neighbors=min(15, self.min_cluster_size), k_max=k_max,
+                                       random_state=self.random_state)
+        )
+        raw = np.asarray(clusterer.fit_predict(reducer.fit_transform(X)), dtype=int) if k_max > 1 else np.zeros(n, int)
+        labels = self._clean(X, raw)
+        self._describe(texts, X, labels)
+        return self
+
+    # -- clean-up ------------------------------------------------------------------
+    def _clean(self, X: np.ndarray, raw: np.ndarray) -> np.ndarray:
+        """Dissolve tiny clusters, merge near-duplicates, reassign outliers, sort ids by size."""
+        labels = raw.copy()
+        sizes = pd.Series(labels[labels >= 0]).value_counts()
+        small = sorted(int(c) for c in sizes.index[sizes < self.min_cluster_size])
+        if small and len(small) < len(sizes):
+            labels[np.isin(labels, small)] = UNCLASSIFIED_ID
+            self.merges_.append({"op": "dissolve", "clusters": small, "reason": f"fewer than {self.min_cluster_size}"})
+        labels = _compact(labels)
+        labels = self._merge(X, labels)
+        labels = self._reassign_outliers(X, labels)
+        # ids by size (largest first); ties by first occurrence, so the order is deterministic
+        present = [c for c in np.unique(labels) if c >= 0]
+        first = {c: int(np.argmax(labels == c)) for c in present}
+        order = sorted(present, key=lambda c: (-int((labels == c).sum()), first[c]))
+        remap = {old: new for new, old in enumerate(order)}
+        return np.array([remap.get(int(c), UNCLASSIFIED_ID) for c in labels], dtype=int)
+
+    def _merge(self, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Merge the most similar pair while cosine >= merge_threshold or themes > max_themes."""
+        while labels.max() >= 1:
+            C = _centroids(X, labels)
+            sim = C @ C.T
+            np.fill_diagonal(sim, -np.inf)
+            a, b = np.unravel_index(int(np.argmax(sim)), sim.shape)
+            best = float(sim[a, b])
+            too_many = C.shape[0] > self.max_themes
+            if best < self.merge_threshold and not too_many:
+                break
+            keep, drop = (int(min(a, b)), int(max(a, b)))
+            reason = "near-duplicate" if best >= self.merge_threshold else f"more than {self.max_themes} themes"
+            self.merges_.append({"op": "merge", "clusters": [keep, drop], "cosine": round(best, 4), "reason": reason})
+            logger.info("merged cluster %d into %d (cosine %.3f, %s)", drop, keep, best, reason)
+            labels = labels.copy()
+            labels[labels == drop] = keep
+            labels = _compact(labels)
+        return labels
+
+    def _reassign_outliers(self, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        outliers = np.flatnonzero(labels < 0)
+        if outliers.size == 0 or labels.max() < 0:
+            return labels
+        C = _centroids(X, labels)
+        sim = X[outliers] @ C.T
+        best = sim.argmax(axis=1)
+        ok = sim[np.arange(len(outliers)), best] >= self.outlier_threshold
+        labels = labels.copy()
+        labels[outliers[ok]] = best[ok]
+        self.merges_.append({"op": "reassign_outliers", "reassigned": int(ok.sum()), "left": int((~ok).sum())})
+        return labels
+
+    # -- description -----------------------------------------------------------------
+    def _describe(self, texts: list[str], X: np.ndarray, labels: np.ndarray) -> None:
+        labeller = self.labeller if self.labeller is not None else CTfidfLabeller()
+        n_themes = int(labels.max()) + 1 if labels.max() >= 0 else 0
+        self.labels_ = labels
+        self.n_themes_ = n_themes
+        self.centroids_ = _centroids(X, labels) if n_themes else np.zeros((0, X.shape[1]), np.float32)
+        members = [np.flatnonzero(labels == c) for c in range(n_themes)]
+        keywords = labeller.keywords([[texts[i] for i in m] for m in members], self.n_keywords) if n_themes else []
+        rows = []
+        for c, idx in enumerate(members):
+            closeness = X[idx] @ self.centroids_[c]
+            ranked = idx[np.argsort(-closeness, kind="stable")]
+            reps: list[str] = []
+            for i in ranked:
+                if texts[i] not in reps:
+                    reps.append(texts[i])
+                if len(reps) == 3:
+                    break
+            rows.append({
+                Col.THEME_ID: c, Col.THEME: theme_name(keywords[c], f"theme {c}"), Col.KEYWORDS: keywords[c],
+                "representatives": reps, "n_sentences": len(idx), "centroid_index": int(ranked[0]),
+            })
+        themes = pd.DataFrame(rows, columns=[Col.THEME_ID, Col.THEME, Col.KEYWORDS, "representatives",
+                                             "n_sentences", "centroid_index"])
+        themes[Col.THEME] = _dedupe_names(themes[Col.THEME].tolist())
+        parent_of, self.parents_ = self._hierarchy(texts, members, labeller)
+        themes.insert(2, Col.PARENT, [parent_of.get(c, "") for c in range(n_themes)])
+        self.themes_ = themes
+
+    def _hierarchy(self, texts: list[str], members: list[np.ndarray], labeller: Labeller
+                   ) -> tuple[dict[int, str], pd.DataFrame]:
+        """Parents over themes: Ward clustering of the unit centroids into about sqrt(k) groups."""
+        columns = ["parent_id", Col.PARENT, Col.KEYWORDS, "children"]
+        k = self.n_themes_
+        if k == 0:
+            return {}, pd.DataFrame(columns=columns)
+        n_parents = max(1, int(round(np.sqrt(k)))) if k > 2 else 1
+        if n_parents == 1:
+            groups = np.zeros(k, dtype=int)
+        else:
+            from sklearn.cluster import AgglomerativeClustering
+
+            groups = AgglomerativeClustering(n_parents, linkage="ward").fit_predict(self.centroids_)
+        groups = _compact_by_first(groups)
+        docs = [[texts[i] for c in np.flatnonzero(groups == g) for i in members[c]] for g in range(groups.max() + 1)]
+        parent_keywords = labeller.keywords(docs, self.n_keywords)
+        names = _dedupe_names([theme_name(kw, f"group {g}") for g, kw in enumerate(parent_keywords)])
+        parents = pd.DataFrame({
+            "parent_id": range(len(names)), Col.PARENT: names, Col.KEYWORDS: parent_keywords,
+            "children": [np.flatnonzero(groups == g).tolist() for g in range(len(names))],
+        }, columns=columns)
+        return {c: names[groups[c]] for c in range(k)}, parents
+
+    # -- transform -----------------------------------------------------------------
+    def transform(self, texts: Sequence[str], embeddings: np.ndarray) -> pd.DataFrame:
+        """Assign new sentences to the fitted themes (nearest centroid).
+
+        Returns
+        -------
+        DataFrame with one row per text: theme_id (-1 when the best cosine is below
+        ``outlier_threshold``), theme, theme_confidence in [0, 1] (softmax
+        responsibility of the nearest centroid, 0 for unclassified).
+
+        Raises
+        ------
+        NotFittedError, InputError
+        """
+        check_fitted(self)
+        texts, X = _check_rows(texts, embeddings)
+        if X.shape[1] != self.centroids_.shape[1]:
+            raise InputError(
+                f"Embeddings have {X.shape[1]} dimensions, the model was fitted on {self.centroids_.shape[1]}.",
+                hint="Use the same embedding backend as for fit.",
+            )
+        return self._transform(X)
+
+    def _transform(self, X: np.ndarray) -> pd.DataFrame:
+        if self.n_themes_ == 0:
+            ids = np.full(X.shape[0], UNCLASSIFIED_ID)
+            conf = np.zeros(X.shape[0])
+        else:
+            sim = X @ self.centroids_.T
+            ids = sim.argmax(axis=1)
+            conf = _soft_probs(sim).max(axis=1)
+            low = sim[np.arange(len(ids)), ids] < self.outlier_threshold
+            ids = np.where(low, UNCLASSIFIED_ID, ids)
+            conf = np.where(low, 0.0, conf)
+        names = np.array(self.themes_[Col.THEME].tolist() + [UNCLASSIFIED], dtype=object)
+        return pd.DataFrame({Col.THEME_ID: ids, Col.THEME: names[ids], Col.THEME_CONFIDENCE: conf})
+
+    def confidences(self, embeddings: np.ndarray) -> np.ndarray:
+        """theme_confidence of the fitted sentences for their theme in ``labels_`` (0 if unclassified)."""
+        check_fitted(self)
+        X = normalize(np.asarray(embeddings, dtype=np.float32))
+        if X.shape[0] != self.labels_.shape[0]:
+            raise InputError(f"Expected the {self.labels_.shape[0]} fitted rows, got {X.shape[0]}.")
+        if self.n_themes_ == 0:
+            return np.zeros(X.shape[0])
+        p = _soft_probs(X @ self.centroids_.T)
+        return np.where(self.labels_ >= 0, p[np.arange(X.shape[0]), np.maximum(self.labels_, 0)], 0.0)
+
+
+def check_fitted(model: Any, attribute: str = "centroids_") -> None:
+    """Raise NotFittedError when ``model`` has not been fitted (sklearn's check_is_fitted, our error)."""
+    if not hasattr(model, attribute):
+        raise NotFittedError(
+            f"This {type(model).__name__} is not fitted yet.", hint="Call fit(...) before using it."
+        )
+
+
+def _compact(labels: np.ndarray) -> np.ndarray:
+    """Relabel non-negative labels to 0..k-1 keeping their order; -1 stays."""
+    present = np.unique(labels[labels >= 0])
+    lookup = {int(c): i for i, c in enumerate(present)}
+    return np.array([lookup.get(int(c), UNCLASSIFIED_ID) for c in labels], dtype=int)
+
+
+def _compact_by_first(groups: np.ndarray) -> np.ndarray:
+    """Relabel groups by order of first appearance (stable names across runs)."""
+    order: dict[int, int] = {}
+    for g in groups:
+        order.setdefault(int(g), len(order))
+    return np.array([order[int(g)] for g in groups], dtype=int)
+
+
+def _dedupe_names(names: list[str]) -> list[str]:
+    """Make names unique by appending " (2)", " (3)", ... to repeats."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
+
+
+# --------------------------------------------------------------------------- entry point
+@dataclass
+class ThemeResult:
+    """What the theme stage produced.
+
+    Attributes
+    ----------
+    themes : one row per theme: theme_id, theme, parent, keywords (list),
+        description, representatives (list), n_sentences.
+    assignments : one row per (sentence, theme): sentence_id, theme_id, theme,
+        theme_confidence. Unclassified sentences have no row.
+    model : the fitted ThemeModel (discover) or CodeframeAssigner (codeframe).
+    """
+
+    themes: pd.DataFrame
+    assignments: pd.DataFrame
+    model: Any
+
+
+THEME_COLUMNS = (Col.THEME_ID, Col.THEME, Col.PARENT, Col.KEYWORDS, "description", "representatives", "n_sentences")
+ASSIGNMENT_COLUMNS = (Col.SENTENCE_ID, Col.THEME_ID, Col.THEME, Col.THEME_CONFIDENCE)
+MODES = ("auto", "codeframe", "discover")
+
+
+def assign_themes(
+    sentences: pd.DataFrame,
+    embeddings: np.ndarray,
+    *,
+    config: ThemeConfig = ThemeConfig(),
+    embedder: Embedder | None = None,
+    codeframe: Any = None,
+    random_state: int = 0,
+    progress: Callable[[str, int, int, str], None] | None = None,
+) -> ThemeResult:
+    """The theme stage: discover themes or assign sentences to a codeframe.
+
+    Parameters
+    ----------
+    sentences : DataFrame with columns sentence_id, text
+    embeddings : array of shape (len(sentences), d), same row order
+    config : ThemeConfig
+        ``mode`` "discover", "codeframe" or "auto" (codeframe when one is given
+        or ``config.codeframe`` is set, else discover).
+    embedder : object with ``embed(texts)``; needed in codeframe mode to embed the
+        theme prototypes (None: the registry's ``minilm.v1``).
+    codeframe : Codeframe or None
+    random_state : int
+    progress : ``progress(stage, done, total, message)`` or None
+
+    Returns
+    -------
+    ThemeResult
+
+    Raises
+    ------
+    InputError
+        Unknown mode, missing columns, or embeddings that do not match the sentences.
+    """
+    from insight.codeframe import Codeframe, CodeframeAssigner
+
+    report = progress or (lambda *args: None)
+    if config.mode not in MODES:
+        raise InputError(f"Unknown theme mode {config.mode!r}.", hint=f"Use one of {', '.join(MODES)}.")
+    missing = [c for c in (Col.SENTENCE_ID, Col.TEXT) if c not in sentences.columns]
+    if missing:
+        raise InputError(f"The sentences frame lacks column(s) {missing}.")
+    texts = sentences[Col.TEXT].astype(str).tolist()
+    _check_rows(texts, embeddings)
+    use_codeframe = config.mode == "codeframe" or (
+        config.mode == "auto" and (codeframe is not None or config.codeframe is not None)
+    )
+    ids = sentences[Col.SENTENCE_ID].to_numpy()
+    if not use_codeframe:
+        report("themes", 0, 2, "discovering themes")
+        model = ThemeModel(
+            min_cluster_size=config.min_cluster_size, max_themes=config.max_themes,
+            merge_threshold=config.merge_threshold, outlier_threshold=config.outlier_threshold,
+            random_state=random_state,
+        ).fit(texts, embeddings)
+        report("themes", 1, 2, f"{model.n_themes_} themes found")
+        keep = model.labels_ >= 0
+        conf = model.confidences(embeddings)
+        assignments = pd.DataFrame({
+            Col.SENTENCE_ID: ids[keep], Col.THEME_ID: model.labels_[keep],
+            Col.THEME: model.themes_[Col.THEME].to_numpy()[model.labels_[keep]] if keep.any() else [],
+            Col.THEME_CONFIDENCE: conf[keep],
+        }, columns=list(ASSIGNMENT_COLUMNS))
+        themes = model.themes_.copy()
+        themes["description"] = [
+            f"Sentences mentioning {', '.join(kw[:4])}." if kw else "" for kw in themes[Col.KEYWORDS]
+        ]
+        report("themes", 2, 2, "done")
+        return ThemeResult(themes=themes[list(THEME_COLUMNS)].reset_index(drop=True), assignments=assignments,
+                           model=model)
+
+    if codeframe is None:
+        codeframe = Codeframe.from_yaml(config.codeframe) if config.codeframe else Codeframe.default()
+    if embedder is None:
+        from insight.registry import get_embedder
+
+        embedder = get_embedder("minilm.v1")
+    report("themes", 0, 2, f"assigning to {len(codeframe.themes)} codeframe themes")
+    assigner = CodeframeAssigner(codeframe, embedder=embedder, random_state=random_state).fit(texts, embeddings)
+    long = assigner.transform(texts, embeddings)
+    assignments = pd.DataFrame({
+        Col.SENTENCE_ID: ids[long["sentence_pos"].to_numpy()], Col.THEME_ID: long[Col.THEME_ID].to_numpy(),
+        Col.THEME: long[Col.THEME].to_numpy(), Col.THEME_CONFIDENCE: long[Col.THEME_CONFIDENCE].to_numpy(),
+    }, columns=list(ASSIGNMENT_COLUMNS))
+    report("themes", 2, 2, "done")
+    return ThemeResult(themes=assigner.themes_frame(texts, long), assignments=assignments, model=assigner)

@@ -1,0 +1,255 @@
+"""Theme discovery on real MiniLM vectors of four clearly different topics (16 sentences each, written here)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.preprocessing import normalize
+
+from insight.config import ThemeConfig
+from insight.errors import InputError, NotFittedError
+from insight.schemas import Col
+from insight.themes import (
+    ClassTfidfTransformer,
+    CTfidfLabeller,
+    FixedLabels,
+    PCAReducer,
+    ThemeModel,
+    assign_themes,
+    cosine_silhouette,
+    light_lemma,
+    theme_name,
+)
+
+
+TOPICS: dict[str, tuple[str, ...]] = {
+    "delivery": (
+        "My parcel arrived two weeks late.", "The package still has not been delivered.",
+        "The courier lost my order.", "Shipping took far longer than promised.",
+        "Tracking has said out for delivery for five days.", "The delivery came a week after the expected date.",
+        "My box was left at the wrong address.", "I am still waiting for my shipment.",
+        "The driver never turned up with my parcel.", "Delivery was delayed again without notice.",
+        "The order got stuck in transit at the depot.", "It took a month for the package to reach me.",
+        "Parcels from this shop always arrive late.", "The courier marked it delivered but nothing came.",
+        "Shipping times are far too slow.", "My parcel was returned to the sender by mistake.",
+    ),
+    "billing": (
+        "I was charged twice for the same month.", "My invoice shows the wrong amount.",
+        "There is an unexpected fee on my credit card.", "The refund still has not reached my bank account.",
+        "They overcharged me on the last bill.", "A payment was taken after I had cancelled.",
+        "The monthly charge doubled without explanation.", "I was billed for a plan I never ordered.",
+        "My bank statement shows a duplicate payment.", "The invoice total does not match the price I agreed.",
+        "I paid the bill but it still shows as unpaid.", "They took the money from my card on the wrong date.",
+        "I need a refund for the incorrect charge.", "A hidden fee appeared on my invoice this month.",
+        "Why was my card debited two times?", "The billing department charged the wrong account.",
+    ),
+    "crash": (
+        "The app crashes every time I open it.", "It freezes and then closes by itself.",
+        "Since the update the app keeps crashing.", "The mobile app shuts down when I tap settings.",
+        "I get an error screen and the app quits.", "The app crashed and I lost my work.",
+        "It force closes whenever I upload a photo.", "The iPhone app freezes on the loading screen.",
+        "Constant crashes make the app unusable.", "The Android version crashes on startup.",
+        "Every few minutes the application stops responding.", "The app hangs and I have to restart my phone.",
+        "It crashed three times during one session.", "Opening the camera inside the app makes it crash.",
+        "The desktop program freezes and quits unexpectedly.", "After the last release the app will not even launch.",
+    ),
+    "staff": (
+        "The staff were friendly and helpful.", "The agent on the phone was very polite.",
+        "The shop assistant treated me with respect.", "Everyone in the team was kind and patient.",
+        "The support rep went out of her way to help me.", "Lovely people who made me feel welcome.",
+        "The employee at the counter was cheerful and warm.", "The person I spoke to was courteous and caring.",
+        "Their staff are always so pleasant.", "The receptionist greeted me with a big smile.",
+        "The advisor was patient while I asked many questions.", "Such a friendly and welcoming crew.",
+        "The manager was extremely kind to us.", "The waiter was attentive and very nice.",
+        "The people working there are genuinely lovely.", "The cashier was polite and friendly.",
+    ),
+}
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    from insight.registry import get_embedder
+
+    return get_embedder("minilm.v1")
+
+
+@pytest.fixture(scope="session")
+def topic_corpus(minilm):
+    """(texts, gold topic names, embeddings) of the four topics, shuffled with a fixed seed."""
+    rows = [(t, topic) for topic, texts in TOPICS.items() for t in texts]
+    order = np.random.default_rng(0).permutation(len(rows))
+    texts = [rows[i][0] for i in order]
+    gold = np.array([rows[i][1] for i in order])
+    return texts, gold, np.asarray(minilm.embed(texts), dtype=np.float32)
+
+
+@pytest.fixture(scope="session")
+def fitted(topic_corpus):
+    texts, _, X = topic_corpus
+    return ThemeModel(min_cluster_size=8, random_state=0).fit(texts, X)
+
+
+def test_discovery_finds_the_four_topics(fitted, topic_corpus):
+    _, gold, _ = topic_corpus
+    assert fitted.n_themes_ == 4
+    assert adjusted_rand_score(gold, fitted.labels_) > 0.9
+    assert (fitted.labels_ >= 0).all()
+    assert fitted.themes_["n_sentences"].tolist() == sorted(fitted.themes_["n_sentences"], reverse=True)
+    assert fitted.themes_["n_sentences"].sum() == len(gold)
+
+
+def test_keywords_and_names_describe_each_topic(fitted, topic_corpus):
+    _, gold, _ = topic_corpus
+    expected = {"delivery": {"parcel", "package", "delivered", "arrived", "courier", "transit", "shipment"},
+                "billing": {"charged", "invoice", "fee", "refund", "overcharged", "bill", "amount", "statement"},
+                "crash": {"app", "crash", "crashe", "crashing", "freeze", "error", "mobile app"},
+                "staff": {"friendly", "polite", "helpful", "staff", "agent", "kind", "patient", "team"}}
+    for row in fitted.themes_.to_dict("records"):
+        topic = pd.Series(gold[fitted.labels_ == row[Col.THEME_ID]]).mode()[0]
+        words = {w for kw in row[Col.KEYWORDS] for w in kw.split()}
+        assert len(words & expected[topic]) >= 2, (topic, row[Col.KEYWORDS])
+        assert row[Col.THEME] and " · " in row[Col.THEME] or row[Col.THEME] == row[Col.KEYWORDS][0]
+        assert len(row["representatives"]) == 3
+        assert all(gold[[i for i, t in enumerate(topic_corpus[0]) if t == r][0]] == topic
+                   for r in row["representatives"])
+
+
+def test_same_seed_gives_identical_themes(topic_corpus, fitted):
+    texts, _, X = topic_corpus
+    again = ThemeModel(min_cluster_size=8, random_state=0).fit(texts, X)
+    np.testing.assert_array_equal(again.labels_, fitted.labels_)
+    pd.testing.assert_frame_equal(again.themes_, fitted.themes_)
+    pd.testing.assert_frame_equal(again.parents_, fitted.parents_)
+
+
+def test_params_are_stored_as_given_and_fit_returns_self(topic_corpus):
+    texts, _, X = topic_corpus
+    model = ThemeModel(min_cluster_size=8, max_themes=3)
+    assert model.get_params()["max_themes"] == 3 and model.reducer is None and model.clusterer is None
+    assert model.fit(texts, X) is model
+    assert model.n_themes_ <= 3 and model.reducer is None
+
+
+def test_transform_assigns_new_sentences(fitted, topic_corpus, minilm):
+    texts, gold, _ = topic_corpus
+    new = ["My package never showed up.", "The app just crashed on me again.", "Quantum chromodynamics lecture notes"]
+    out = fitted.transform(new, minilm.embed(new))
+    assert list(out.columns) == [Col.THEME_ID, Col.THEME, Col.THEME_CONFIDENCE]
+    topic_of = {c: pd.Series(gold[fitted.labels_ == c]).mode()[0] for c in range(fitted.n_themes_)}
+    assert topic_of[out[Col.THEME_ID][0]] == "delivery"
+    assert topic_of[out[Col.THEME_ID][1]] == "crash"
+    assert out[Col.THEME_CONFIDENCE].between(0, 1).all()
+    assert out[Col.THEME_CONFIDENCE][0] > 0.5
+
+
+def test_transform_marks_far_sentences_unclassified(fitted, minilm):
+    strict = ThemeModel(min_cluster_size=8, outlier_threshold=0.99)
+    strict.__dict__.update({k: v for k, v in fitted.__dict__.items() if k.endswith("_")})
+    out = strict.transform(["The package arrived late."], minilm.embed(["The package arrived late."]))
+    assert out[Col.THEME_ID][0] == -1 and out[Col.THEME_CONFIDENCE][0] == 0.0
+
+
+def test_not_fitted_and_bad_input_raise_clear_errors(topic_corpus):
+    texts, _, X = topic_corpus
+    with pytest.raises(NotFittedError):
+        ThemeModel().transform(texts, X)
+    with pytest.raises(InputError, match="shape"):
+        ThemeModel().fit(texts, X[:-1])
+    with pytest.raises(InputError, match="one string"):
+        ThemeModel().fit("one text", X[:1])
+    with pytest.raises(InputError, match="min_cluster_size"):
+        ThemeModel(min_cluster_size=1).fit(texts, X)
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        ThemeModel().fit(texts, bad)
+
+
+def test_outliers_reassigned_and_near_duplicates_merged(topic_corpus):
+    texts, gold, X = topic_corpus
+    topic_ids = {t: i for i, t in enumerate(sorted(set(gold)))}
+    labels = np.array([topic_ids[g] for g in gold])
+    labels[(gold == "staff") & (np.arange(len(gold)) % 2 == 0)] = 4  # staff split in two halves
+    labels[:6] = -1  # six outliers
+    model = ThemeModel(min_cluster_size=2, merge_threshold=0.8, clusterer=FixedLabels(tuple(labels))).fit(texts, X)
+    assert model.n_themes_ == 4
+    assert adjusted_rand_score(gold, model.labels_) == 1.0
+    ops = [m["op"] for m in model.merges_]
+    assert "merge" in ops and "reassign_outliers" in ops
+    assert next(m for m in model.merges_ if m["op"] == "reassign_outliers")["reassigned"] == 6
+
+
+def test_max_themes_merges_most_similar(topic_corpus):
+    texts, gold, X = topic_corpus
+    model = ThemeModel(min_cluster_size=2, max_themes=2, clusterer=FixedLabels(tuple(pd.factorize(gold)[0])))
+    model.fit(texts, X)
+    assert model.n_themes_ == 2
+    assert sum(m["op"] == "merge" for m in model.merges_) == 2
+
+
+def test_hierarchy_has_parents_over_themes(fitted):
+    assert set(fitted.themes_[Col.PARENT]) == set(fitted.parents_[Col.PARENT])
+    children = sorted(c for cs in fitted.parents_["children"] for c in cs)
+    assert children == list(range(fitted.n_themes_))
+    assert 1 < len(fitted.parents_) < fitted.n_themes_
+
+
+def test_pca_reducer_keeps_the_topics(topic_corpus):
+    texts, gold, X = topic_corpus
+    model = ThemeModel(min_cluster_size=8, reducer=PCAReducer(n_components=20)).fit(texts, X)
+    assert model.n_themes_ == 4
+    assert adjusted_rand_score(gold, model.labels_) > 0.8  # centring before cosine costs a little here
+
+
+def test_class_tfidf_ranks_class_specific_terms_first():
+    docs = [["refund refund late refund"], ["crash crash late"]]
+    assert CTfidfLabeller().keywords(docs, 1) == [["refund"], ["crash"]]
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    counts = CountVectorizer().fit_transform(["a1 shared", "b1 shared"])
+    weights = ClassTfidfTransformer(norm=None).fit(counts).transform(counts).toarray()
+    assert weights[0, 0] > weights[0, 2] and weights[1, 1] > weights[1, 2]
+
+
+@pytest.mark.parametrize(("word", "lemma"), [("charges", "charge"), ("deliveries", "delivery"), ("boxes", "box"),
+                                             ("does", "does"), ("was", "was"), ("access", "access"),
+                                             ("customer's", "customer"), ("status", "status")])
+def test_light_lemma(word, lemma):
+    assert light_lemma(word) == lemma
+
+
+def test_theme_name_pairs_distinct_keywords():
+    assert theme_name(["refund", "refund missing", "bank"], "x") == "refund · bank"
+    assert theme_name([], "theme 3") == "theme 3"
+
+
+def test_cosine_silhouette_matches_sklearn():
+    rng = np.random.default_rng(1)
+    X = normalize(rng.normal(size=(120, 6)))
+    labels = rng.integers(0, 5, 120)
+    assert cosine_silhouette(X, labels) == pytest.approx(silhouette_score(X, labels, metric="cosine"), abs=1e-6)
+
+
+def test_assign_themes_discover_mode(topic_corpus):
+    texts, gold, X = topic_corpus
+    sentences = pd.DataFrame({Col.SENTENCE_ID: [f"c{i}:0" for i in range(len(texts))], Col.TEXT: texts})
+    calls = []
+    result = assign_themes(sentences, X, config=ThemeConfig(mode="discover", min_cluster_size=8),
+                           progress=lambda *a: calls.append(a))
+    assert list(result.themes.columns) == [Col.THEME_ID, Col.THEME, Col.PARENT, Col.KEYWORDS, "description",
+                                           "representatives", "n_sentences"]
+    assert list(result.assignments.columns) == [Col.SENTENCE_ID, Col.THEME_ID, Col.THEME, Col.THEME_CONFIDENCE]
+    assert len(result.assignments) == len(texts) and result.assignments[Col.SENTENCE_ID].is_unique
+    assert result.assignments[Col.THEME_CONFIDENCE].between(0, 1).all()
+    assert isinstance(result.model, ThemeModel) and calls and calls[-1][0] == "themes"
+    with pytest.raises(InputError, match="mode"):
+        assign_themes(sentences, X, config=ThemeConfig(mode="cluster"))
+    with pytest.raises(InputError, match="sentence_id"):
+        assign_themes(sentences.drop(columns=[Col.SENTENCE_ID]), X)
+
+
+def test_one_off_typos_do_not_become_keywords():
+    docs = [["refund arrived late"] * 10 + ["refnud zzyzx"], ["app crash"] * 10]
+    first = CTfidfLabeller().keywords(docs, 10)[0]
+    assert "refund" in first and not {"refnud", "zzyzx"} & {w for kw in first for w in kw.split()}
