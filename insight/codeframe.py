@@ -152,6 +152,10 @@ class Codeframe:
     def __len__(self) -> int:
         return len(self.themes)
 
+    def to_codeframe(self) -> "Codeframe":
+        """The codeframe itself: the same call works on fitted theme models."""
+        return self
+
     def get(self, name: str) -> CodeframeTheme:
         """The theme called ``name``; InputError naming the valid themes if there is none."""
         for theme in self.themes:
@@ -498,6 +502,11 @@ class CodeframeAssigner:
         """Theme scores, shape (n_sentences, n_themes); ``argmax`` is the top-1 theme."""
         check_fitted(self, "prototype_means_")
         return self._scores(self._check_embeddings(embeddings, None))
+
+    def to_codeframe(self) -> Codeframe:
+        """The codeframe this assigner was fitted with (edits and their log included)."""
+        check_fitted(self, "prototype_means_")
+        return self.codeframe_
 
     def transform(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> pd.DataFrame:
         """Multi-label assignments: one row per (sentence, theme) that passes.

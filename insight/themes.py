@@ -622,6 +622,12 @@ class ThemeModel:
         names = np.array(self.themes_[Col.THEME].tolist() + [UNCLASSIFIED], dtype=object)
         return pd.DataFrame({Col.THEME_ID: ids, Col.THEME: names[ids], Col.THEME_CONFIDENCE: conf})
 
+    def to_codeframe(self) -> Any:
+        """The discovered themes as an editable codeframe (keywords, representatives, parents)."""
+        from insight.codeframe import Codeframe
+
+        return Codeframe.from_theme_model(self)
+
     def confidences(self, embeddings: np.ndarray) -> np.ndarray:
         """theme_confidence of the fitted sentences for their theme in ``labels_`` (0 if unclassified)."""
         check_fitted(self)
@@ -698,6 +704,7 @@ def assign_themes(
     config: ThemeConfig = ThemeConfig(),
     embedder: Embedder | None = None,
     codeframe: Any = None,
+    refit_from: Any = None,
     random_state: int = 0,
     progress: Callable[[str, int, int, str], None] | None = None,
 ) -> ThemeResult:
@@ -713,6 +720,9 @@ def assign_themes(
     embedder : object with ``embed(texts)``; needed in codeframe mode to embed the
         theme prototypes (None: the registry's ``minilm.v1``).
     codeframe : Codeframe or None
+    refit_from : CodeframeAssigner or None
+        A fitted assigner whose prototype vectors are reused, so after an edit only
+        the changed themes' descriptions and examples are embedded.
     random_state : int
     progress : ``progress(stage, done, total, message)`` or None
 
@@ -769,7 +779,10 @@ def assign_themes(
 
         embedder = get_embedder("minilm.v1")
     report("themes", 0, 2, f"assigning to {len(codeframe.themes)} codeframe themes")
-    assigner = CodeframeAssigner(codeframe, embedder=embedder, random_state=random_state).fit(texts, embeddings)
+    if isinstance(refit_from, CodeframeAssigner):
+        assigner = refit_from.refit(codeframe, texts, embeddings)
+    else:
+        assigner = CodeframeAssigner(codeframe, embedder=embedder, random_state=random_state).fit(texts, embeddings)
     long = assigner.transform(texts, embeddings)
     assignments = pd.DataFrame({
         Col.SENTENCE_ID: ids[long["sentence_pos"].to_numpy()], Col.THEME_ID: long[Col.THEME_ID].to_numpy(),

@@ -1,0 +1,466 @@
+"""Streamlit AppTest of app.py: every page, uploads, mapping, drill-down, hostile text, exports.
+
+Most tests inject a small RunResult built from real downstream stages (ingest,
+join, drivers, segments, KPIs) on a hand-made corpus with a planted churn driver,
+so the pages are exercised in seconds. The end-to-end tests upload a generated
+corpus through the real uploader and run the real pipeline.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from insight import ui
+from insight.config import DriverConfig, InsightConfig, SegmentConfig
+from insight.schemas import Col
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+TIMEOUT = 60
+HOSTILE = ("<script>alert(1)</script>", "<b>html</b>", "[link](http://x)", '=HYPERLINK("x")')
+HOSTILE_THEME = "[pay](http://evil) <b>now</b>"
+THEMES = {
+    "billing errors": ("I was charged twice on my bill", -0.7),
+    "slow app": ("The app is slow and crashes", -0.5),
+    "friendly staff": ("Support staff were friendly", 0.8),
+    HOSTILE_THEME: ("The pay button looks odd", -0.1),
+}
+
+
+# --------------------------------------------------------------------------- fixture run
+def _fixture_result():
+    """A RunResult from real ingest/join/drivers/segments/kpi calls on 240 hand-made customers."""
+    from insight import drivers, join, kpi, segments, trends
+    from insight.codeframe import Codeframe, CodeframeTheme
+    from insight.ingest import ingest_customers, ingest_feedback
+    from insight.pipeline import RunResult, comment_themes
+
+    rng = np.random.default_rng(0)
+    n = 240
+    names = list(THEMES)
+    mentions = rng.random((n, len(names))) < [0.45, 0.35, 0.35, 0.2]
+    mentions[:8, names.index(HOSTILE_THEME)] = True  # the hostile comments (i < 8) are in the hostile theme
+    churn_p = 0.12 + 0.45 * mentions[:, 0]
+    customers = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:04d}" for i in range(n)],
+            "plan": rng.choice(["basic", "pro"], n),
+            "region": rng.choice(["north", "south"], n),
+            "tenure_months": rng.integers(1, 60, n),
+            "clv": np.round(rng.uniform(100, 900, n), 2),
+            "nps": rng.integers(0, 11, n),
+            "churned": (rng.random(n) < churn_p).astype(int),
+        }
+    )
+    rows = []
+    for i in range(n):
+        parts = [THEMES[t][0] for t, m in zip(names, mentions[i], strict=False) if m]
+        if not parts:
+            continue
+        extra = HOSTILE[i % len(HOSTILE)] if i < 8 else f"Order number {i}"
+        month = 12 if mentions[i, 0] and i % 2 else 1 + i % 12  # half the billing comments arrive in December: a spike
+        rows.append(
+            {
+                "customer_id": f"C{i:04d}",
+                "date": f"2025-{month:02d}-{1 + i % 27:02d}",
+                "channel": ["review", "ticket", "survey"][i % 3],
+                "text": ". ".join([*parts, extra]) + ".",
+            }
+        )
+    feedback = pd.DataFrame(rows)
+    fb = ingest_feedback(feedback, name="feedback.csv")
+    cust = ingest_customers(customers, name="customers.csv")
+
+    sentence_rows, assignment_rows = [], []
+    for _, c in fb.data.iterrows():
+        for idx, sentence in enumerate(s.strip() + "." for s in c[Col.TEXT].rstrip(".").split(". ")):
+            sid = f"{c[Col.COMMENT_ID]}:{idx}"
+            theme = next((t for t in names if THEMES[t][0] in sentence), None)
+            score = THEMES[theme][1] if theme else 0.0
+            label = "negative" if score < -0.2 else "positive" if score > 0.2 else "neutral"
+            sentence_rows.append(
+                {
+                    Col.SENTENCE_ID: sid,
+                    Col.COMMENT_ID: c[Col.COMMENT_ID],
+                    Col.ROW_ID: c[Col.ROW_ID],
+                    Col.SENTENCE_IDX: idx,
+                    Col.TEXT: sentence,
+                    Col.SENTIMENT_SCORE: score,
+                    Col.SENTIMENT_LABEL: label,
+                }
+            )
+            if theme:
+                assignment_rows.append(
+                    {
+                        Col.SENTENCE_ID: sid,
+                        Col.THEME_ID: names.index(theme),
+                        Col.THEME: theme,
+                        Col.THEME_CONFIDENCE: 0.9,
+                    }
+                )
+    sentences = pd.DataFrame(sentence_rows)
+    assignments = pd.DataFrame(assignment_rows)
+    ct = comment_themes(sentences, assignments)
+    per_comment = sentences.groupby(Col.COMMENT_ID)[Col.SENTIMENT_SCORE].mean()
+    comments = fb.data.copy()
+    comments[Col.SENTIMENT_SCORE] = comments[Col.COMMENT_ID].map(per_comment).astype(float)
+    comments[Col.SENTIMENT_LABEL] = np.where(
+        comments[Col.SENTIMENT_SCORE] < -0.2,
+        "negative",
+        np.where(comments[Col.SENTIMENT_SCORE] > 0.2, "positive", "neutral"),
+    )
+    by_comment = {cid: list(rows[Col.THEME]) for cid, rows in ct.groupby(Col.COMMENT_ID)}
+    comments[Col.THEMES] = pd.Series(
+        [by_comment.get(c, []) for c in comments[Col.COMMENT_ID]], index=comments.index, dtype=object
+    )
+    stats = ct.groupby(Col.THEME).agg(
+        n_comments=(Col.COMMENT_ID, "nunique"), avg_sentiment=(Col.SENTIMENT_SCORE, "mean")
+    )
+    themes = pd.DataFrame(
+        {
+            Col.THEME_ID: range(len(names)),
+            Col.THEME: names,
+            Col.PARENT: None,
+            Col.KEYWORDS: [t.split()[:2] for t in names],
+            "description": names,
+            "representatives": [[THEMES[t][0] + "."] for t in names],
+            "n_sentences": [int((assignments[Col.THEME] == t).sum()) for t in names],
+        }
+    ).merge(stats, left_on=Col.THEME, right_index=True)
+    themes["share"] = themes["n_comments"] / len(comments)
+    joined = join.join_customers(comments, ct, cust.data)
+    driver_result = drivers.analyze_drivers(joined, config=DriverConfig(min_support=10, n_bootstrap=50))
+    segs = segments.segment_table(joined, driver_result, config=SegmentConfig(min_customers=5))
+    theme_trends = trends.theme_trends(comments, ct, freq="M")
+    return RunResult(
+        feedback=fb,
+        customers=cust,
+        comments=comments,
+        sentences=sentences,
+        assignments=assignments,
+        themes=themes,
+        theme_model=Codeframe(tuple(CodeframeTheme(name=t, description=t, examples=(THEMES[t][0],)) for t in names)),
+        embeddings=np.zeros((len(sentences), 4), dtype=np.float32),
+        join=joined,
+        drivers=driver_result,
+        segments=segs,
+        trends=theme_trends,
+        kpis={**kpi.summarise_customers(cust.data), "match_rate": joined.match_rate},
+        config=InsightConfig().replace(drivers__min_support=10),
+        timings={"ingest": 0.1},
+    )
+
+
+@pytest.fixture(scope="module")
+def result():
+    return _fixture_result()
+
+
+def _app(result=None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[ui.STATE_DEMO_TRIED] = True  # tests choose their own result, not the demo run
+    if result is not None:
+        at.session_state[ui.STATE_RESULT] = result
+        at.session_state[ui.STATE_SOURCE] = "the test corpus"
+    return at.run()
+
+
+def _goto(at: AppTest, page: str) -> AppTest:
+    at.radio(key=ui.NAV_KEY).set_value(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(elements) -> list[str]:
+    return [str(e.value) for e in elements]
+
+
+def _table(at: AppTest, key: str) -> pd.DataFrame:
+    """The table ui._table drew in the container keyed ``key``."""
+    (table,) = at.container(key).dataframe
+    return table.value
+
+
+def _markup(at: AppTest) -> list[str]:
+    """Everything rendered as markdown (markdown, captions, titles, alerts)."""
+    return (
+        _texts(at.markdown)
+        + _texts(at.caption)
+        + _texts(at.title)
+        + _texts(at.subheader)
+        + _texts(at.info)
+        + _texts(at.warning)
+        + _texts(at.success)
+    )
+
+
+# --------------------------------------------------------------------------- tests
+def test_start_without_result_offers_upload_and_states_the_limit():
+    at = _app()
+    assert not at.exception
+    assert any("200 MB" in t and "2,000,000 rows" in t for t in _texts(at.markdown))
+    at.button(key="start:to_upload").click().run()
+    assert not at.exception
+    assert at.radio(key=ui.NAV_KEY).value == "Upload & map"
+    assert at.file_uploader(key="upload:feedback_file") is not None
+    for page in ("Overview", "Themes", "Drivers", "Segments", "Trends", "Export"):
+        _goto(at, page)
+        assert any("Nothing analysed yet" in t for t in _texts(at.info))
+
+
+def test_every_page_renders_the_run(result):
+    at = _app(result)
+    assert not at.exception
+    _goto(at, "Overview")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Comments"] == f"{len(result.comments):,}"
+    assert metrics["Customers"] == "240"
+    churn = result.kpis["churn_rate"]
+    assert metrics["Churn rate"] == f"{churn['value']:.1f}%"
+    assert any(f"95% CI {churn['ci_low']:.1f}% to {churn['ci_high']:.1f}%" in t for t in _texts(at.caption))
+    assert metrics["NPS"] == f"{result.kpis['nps']['value']:.1f}"
+
+    _goto(at, "Themes")
+    table = _table(at, "themes:table")
+    assert table[Col.THEME].tolist()[0] == result.themes.sort_values("n_comments", ascending=False)[Col.THEME].iloc[0]
+    assert set(table[Col.THEME]) == set(THEMES)
+    assert all(len(trend) >= 5 for trend in table["trend"])  # one point per month: the sparkline
+
+    _goto(at, "Drivers")
+    assert at.radio(key="drivers:outcome").options == ["churn", "nps", "clv"]
+    captions = _texts(at.markdown)
+    assert any("billing errors" in c for c in captions), captions  # the planted driver is described
+    at.radio(key="drivers:outcome").set_value("nps").run()
+    assert not at.exception
+    assert _table(at, "drivers:table")[Col.OUTCOME].eq("nps").all()
+
+    _goto(at, "Segments")
+    actions = _table(at, "segments:actions")
+    assert len(actions) == 10 and actions[Col.PRIORITY].is_monotonic_decreasing
+
+    _goto(at, "Trends")
+    assert at.multiselect(key="trends:themes").value[0] == "billing errors"
+    spikes = _table(at, "trends:spikes")
+    assert (
+        spikes[Col.THEME].tolist()
+        == result.trends.loc[result.trends["is_spike"]].sort_values("period")[Col.THEME].tolist()
+    )
+    assert spikes.loc[spikes[Col.THEME] == "billing errors", "period"].tolist() == [
+        pd.Timestamp("2025-12-01")
+    ]  # planted
+
+    _goto(at, "Export")
+    files = _table(at, "export:files")
+    assert {"comments.csv", "drivers.csv", "segments.csv", "dropped.csv"} <= set(files["file"])
+    assert at.download_button(key="export:excel") is not None
+    assert at.download_button(key="export:html") is not None
+    assert at.download_button(key="export:csv:drivers.csv") is not None
+
+
+def test_theme_drill_down_filters(result):
+    at = _goto(_app(result), "Themes")
+    at.selectbox(key="themes:drill").set_value("billing errors").run()
+    verbatims = _table(at, "themes:verbatims")
+    assert len(verbatims) == int((result.assignments[Col.THEME] == "billing errors").sum())
+    assert verbatims["sentence"].str.contains("charged twice").all()
+    at.multiselect(key="themes:f_channel").set_value(["ticket"]).run()
+    assert not at.exception
+    filtered = _table(at, "themes:verbatims")
+    assert 0 < len(filtered) < len(verbatims) and filtered[Col.CHANNEL].eq("ticket").all()
+    at.selectbox(key="themes:f_segment").set_value("plan").run()
+    at.multiselect(key="themes:f_segment_values:plan").set_value(["pro"]).run()
+    assert not at.exception
+    assert _table(at, "themes:verbatims")["plan"].eq("pro").all()
+
+
+def test_hostile_text_is_shown_as_plain_text(result):
+    at = _goto(_app(result), "Themes")
+    at.selectbox(key="themes:drill").set_value(HOSTILE_THEME).run()
+    assert not at.exception
+    comments = _table(at, "themes:verbatims")["comment"]
+    for raw in HOSTILE:
+        # the dataframe holds the exact raw string (rendered as data, not markup) ...
+        assert comments.str.contains(raw, regex=False).any(), raw
+    assert HOSTILE_THEME in _table(at, "themes:table")[Col.THEME].tolist()
+    assert "The pay button looks odd." in _texts(at.text)  # representative sentence via st.text
+    for page in ("Themes", "Drivers", "Segments", "Trends", "Overview"):
+        _goto(at, page)
+        for markup in _markup(at):  # ... and no markdown element carries it unescaped
+            for raw in (*HOSTILE, HOSTILE_THEME, "<script>", "](http"):
+                assert raw not in markup, (page, markup)
+    assert not at.html
+
+
+def test_drivers_caption_escapes_theme_names(result):
+    at = _goto(_app(result), "Drivers")
+    captions = [t for t in _texts(at.markdown) if t.startswith("- ")]
+    assert captions
+    expected = ui.md_escape(result.drivers.caption("billing errors", "churn"))
+    assert "- " + expected in captions
+
+
+def test_empty_states_without_customer_table(result):
+    import dataclasses
+
+    bare = dataclasses.replace(result, customers=None, join=None, drivers=None, segments=None, trends=None, kpis={})
+    at = _goto(_app(bare), "Drivers")
+    assert any("upload one to see drivers" in t for t in _texts(at.info))
+    _goto(at, "Segments")
+    assert any("No segment results" in t for t in _texts(at.info))
+    _goto(at, "Trends")
+    assert any("No dates" in t for t in _texts(at.info))
+    _goto(at, "Overview")
+    assert {m.label: m.value for m in at.metric}["Churn rate"] == "—"
+    assert any("No customer table" in t for t in _texts(at.info))
+
+
+def test_codeframe_edits_and_undo(result):
+    at = _goto(_app(result), "Themes")
+    assert set(_table(at, "themes:cf:themes")[Col.THEME]) == set(THEMES)
+    at.multiselect(key="themes:cf:merge_names").set_value(["billing errors", "slow app"]).run()
+    at.text_input(key="themes:cf:merge_into").input("money and speed").run()
+    at.button(key="themes:cf:merge").click().run()
+    assert not at.exception and not at.error, _texts(at.error)
+    after = _table(at, "themes:cf:themes")[Col.THEME].tolist()
+    assert "money and speed" in after and "billing errors" not in after and "slow app" not in after
+    at.selectbox(key="themes:cf:rename_old").set_value("friendly staff").run()
+    at.text_input(key="themes:cf:rename_new").input("kind staff").run()
+    at.button(key="themes:cf:rename").click().run()
+    assert "kind staff" in _table(at, "themes:cf:themes")[Col.THEME].tolist()
+    assert any("2 pending edit(s)" in t for t in _texts(at.warning))
+    at.button(key="themes:cf:undo").click().run()
+    names = _table(at, "themes:cf:themes")[Col.THEME].tolist()
+    assert "friendly staff" in names and "money and speed" in names
+    # a rename onto an existing name is refused with the codeframe's own message
+    at.selectbox(key="themes:cf:rename_old").set_value("friendly staff").run()
+    at.text_input(key="themes:cf:rename_new").input("money and speed").run()
+    at.button(key="themes:cf:rename").click().run()
+    assert not at.exception
+    assert any("[I100]" in e and "exists" in e for e in _texts(at.error)), _texts(at.error)
+    # the run itself is untouched until Re-assign
+    assert at.session_state[ui.STATE_RESULT] is result
+
+
+def _corpus_files(n_customers: int = 150, *, churn_column: str = "flag_a"):
+    """Generated feedback and customer CSVs; the churn column gets a name detection cannot know."""
+    from corpora.generate import generate_corpus
+
+    corpus = generate_corpus(n_customers=n_customers, seed=0)
+    customers = corpus.customers.rename(columns={"churned": churn_column})
+    return corpus.feedback.to_csv(index=False).encode(), customers.to_csv(index=False).encode()
+
+
+def test_precomputed_demo_run_opens_at_start(result, tmp_path, monkeypatch):
+    from insight.store import save_run
+
+    save_run(result, tmp_path / "run")
+    monkeypatch.setattr(ui, "DEMO_RUN_DIR", tmp_path / "run")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception and not at.error, _texts(at.error)
+    assert any("demo corpus" in t and f"{len(result.comments)} comments" in t for t in _texts(at.success))
+    assert len(at.session_state[ui.STATE_RESULT].comments) == len(result.comments)
+    _goto(at, "Drivers")
+    assert at.radio(key="drivers:outcome").options == ["churn", "nps", "clv"]
+
+
+def test_demo_button_analyses_the_demo_corpus(tmp_path, monkeypatch):
+    feedback, customers = _corpus_files(churn_column="churned")
+    (tmp_path / "feedback.csv").write_bytes(feedback)
+    (tmp_path / "customers.csv").write_bytes(customers)
+    monkeypatch.setattr(ui, "DEMO_DIR", tmp_path)
+    monkeypatch.setattr(ui, "DEMO_RUN_DIR", tmp_path / "run")
+    at = _app()
+    assert any("not been analysed yet" in t for t in _texts(at.info))
+    at.button(key="start:analyse_demo").click().run(timeout=300)
+    assert not at.exception and not at.error, _texts(at.error)
+    result = at.session_state[ui.STATE_RESULT]
+    assert at.session_state[ui.STATE_SOURCE] == "the built-in demo corpus"
+    assert result.feedback.rows_in == len(pd.read_csv(io.BytesIO(feedback)))
+    _goto(at, "Drivers")
+    assert "churn" in at.radio(key="drivers:outcome").options
+
+
+def test_upload_map_and_join_rate():
+    feedback, customers = _corpus_files()
+    at = _goto(_app(), "Upload & map")
+    at.file_uploader(key="upload:feedback_file").upload("feedback.csv", feedback, "text/csv").run()
+    assert not at.exception
+    assert at.selectbox(key="upload:feedback:role:text").value == "text"
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Rows in file"].replace(",", "")) == len(pd.read_csv(io.BytesIO(feedback)))
+    at.file_uploader(key="upload:customers_file").upload("customers.csv", customers, "text/csv").run()
+    assert not at.exception
+    churn_role = at.selectbox(key="upload:customers:role:churned")
+    assert churn_role.value != "flag_a"
+    churn_role.set_value("flag_a").run()
+    assert not at.exception
+    assert at.session_state[ui.STATE_ROLES.format(kind="customers")]["churned"] == "flag_a"
+    rate = next(m for m in at.metric if m.label == "Join match rate").value
+    assert 0.8 <= float(rate.rstrip("%")) / 100 <= 1.0
+    # the file and the mapping survive a page switch
+    _goto(at, "Run")
+    _goto(at, "Upload & map")
+    assert at.selectbox(key="upload:customers:role:churned").value == "flag_a"
+    assert any("kept from before" in t for t in _texts(at.caption))
+    at.button(key="upload:customers:remove").click().run()
+    assert not at.exception
+    assert ui.STATE_UPLOAD.format(kind="customers") not in at.session_state
+    assert any("No customer table" in t for t in _texts(at.info))
+
+
+@pytest.mark.parametrize(
+    "name, data, code",
+    [("empty.csv", b"", "[I103]"), ("model.pkl", b"\x80\x04\x95 pickled", "[I109]"), ("notes.csv", b"a,b\n", "[I103]")],
+)
+def test_bad_file_shows_the_specific_error(name, data, code):
+    at = _goto(_app(), "Upload & map")
+    at.session_state[ui.STATE_UPLOAD.format(kind="feedback")] = (name, data)
+    at.run()
+    assert not at.exception
+    errors = _texts(at.error)
+    assert len(errors) == 1 and code in errors[0] and "Traceback" not in errors[0], errors
+
+
+def test_upload_run_merge_and_export_end_to_end():
+    feedback, customers = _corpus_files(n_customers=150)
+    at = _goto(_app(), "Upload & map")
+    at.file_uploader(key="upload:feedback_file").upload("feedback.csv", feedback, "text/csv").run()
+    at.file_uploader(key="upload:customers_file").upload("customers.csv", customers, "text/csv").run()
+    at.selectbox(key="upload:customers:role:churned").set_value("flag_a").run()
+    _goto(at, "Run")
+    at.button(key="run:run").click().run(timeout=300)
+    assert not at.exception
+    assert not at.error, _texts(at.error)
+    result = at.session_state[ui.STATE_RESULT]
+    assert result.drivers is not None and at.session_state[ui.STATE_RUN_INFO]["files"]["customers"]["roles"] == {
+        "churned": "flag_a"
+    }
+    assert "Done in" in at.get("progress")[0].proto.text
+
+    _goto(at, "Overview")
+    assert {m.label: m.value for m in at.metric}["Churn rate"].endswith("%")
+
+    _goto(at, "Themes")
+    names = _table(at, "themes:table")[Col.THEME].tolist()
+    assert len(names) >= 2
+    at.selectbox(key="themes:drill").set_value(names[0]).run()
+    assert len(_table(at, "themes:verbatims")) > 0
+    at.multiselect(key="themes:cf:merge_names").set_value(names[:2]).run()
+    at.text_input(key="themes:cf:merge_into").input("merged theme").run()
+    at.button(key="themes:cf:merge").click().run()
+    assert not at.exception and not at.error, _texts(at.error)
+    at.button(key="themes:cf:reassign").click().run(timeout=120)
+    assert not at.exception and not at.error, _texts(at.error)
+    after = _table(at, "themes:table")[Col.THEME].tolist()
+    assert "merged theme" in after and names[0] not in after and names[1] not in after
+
+    _goto(at, "Drivers")
+    assert at.radio(key="drivers:outcome").options
+    _goto(at, "Export")
+    files = _table(at, "export:files")
+    assert files.loc[files["file"] == "comments.csv", "rows"].item() == len(at.session_state[ui.STATE_RESULT].comments)
