@@ -23,11 +23,11 @@ $(STAMP): pyproject.toml requirements.lock
 $(DEMO)/feedback.csv: | $(STAMP)
 	$(BIN)/python -m corpora.generate --size demo --seed 0 --out $(DEMO)
 
-$(DEMO)/run/summary.json: $(DEMO)/feedback.csv
+$(DEMO)/out/summary.json: $(DEMO)/feedback.csv
 	$(BIN)/insight analyze --feedback $(DEMO)/feedback.csv --customers $(DEMO)/customers.csv \
-		--out $(DEMO)/run --seed 0
+		--codeframe models/codeframe_default.yaml --out $(DEMO)/out --seed 0
 
-demo: $(DEMO)/run/summary.json
+demo: $(DEMO)/out/summary.json
 
 run: $(STAMP) demo
 	@echo "insight is starting at http://127.0.0.1:$(PORT)  (Ctrl+C to stop)"

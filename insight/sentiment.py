@@ -38,6 +38,7 @@ from insight.schemas import SENTIMENT_LABELS, Col
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models" / "sentiment"
 CLASSES = SENTIMENT_LABELS  # ("negative", "neutral", "positive")
 EMBEDDING_DIM = 384
+EMBEDDER = "minilm.v1"  # the registry name of the embeddings the head was trained on
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 _NEGATORS = re.compile(

@@ -34,7 +34,7 @@ import streamlit as st
 from insight import charts
 from insight.config import InsightConfig
 from insight.errors import InsightError
-from insight.schemas import SENTIMENT_LABELS, UNCLASSIFIED, Col
+from insight.schemas import OUTPUT_CONTRACT, SENTIMENT_LABELS, UNCLASSIFIED, Col
 
 PAGES: tuple[str, ...] = (
     "Start",
@@ -995,16 +995,7 @@ def render_drivers(result: Any, *, key: str) -> None:
 
 
 # --------------------------------------------------------------------------- Segments
-_ACTION_COLUMNS = (
-    Col.SEGMENT_COLUMN,
-    Col.SEGMENT_VALUE,
-    Col.THEME,
-    Col.N_CUSTOMERS,
-    Col.CHURN_RATE,
-    Col.EXCESS_CHURN,
-    Col.CLV_AT_RISK,
-    Col.PRIORITY,
-)
+_ACTION_COLUMNS = OUTPUT_CONTRACT["segments.csv"]
 
 
 def render_segments(result: Any, *, key: str) -> None:

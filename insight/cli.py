@@ -1,0 +1,123 @@
+"""Command line: ``insight analyze`` runs the pipeline and writes the output contract.
+
+Errors insight raises on purpose print as one line and exit with status 2; the
+traceback of an unexpected error is shown only with ``--debug``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from insight.errors import InsightError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="insight", description="Feedback insight engine.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+    analyze = sub.add_parser("analyze", help="analyse a feedback file (and a customer table)")
+    analyze.add_argument("--feedback", required=True, type=Path, help="CSV/TSV/XLSX/JSON/JSONL/Parquet of comments")
+    analyze.add_argument("--customers", type=Path, help="customer table (id, plan, region, tenure, churned, NPS, CLV)")
+    analyze.add_argument("--codeframe", type=Path, help="codeframe YAML; without it themes are discovered")
+    analyze.add_argument("--out", type=Path, default=Path("out"), help="output folder (default: ./out)")
+    analyze.add_argument("--text-col", help="column holding the comment text")
+    analyze.add_argument("--id-col", help="column holding the customer id")
+    analyze.add_argument("--date-col", help="column holding the comment date")
+    analyze.add_argument("--score-col", help="column holding a rating / NPS / CSAT score")
+    analyze.add_argument("--seed", type=int, default=0, help="seed of every stochastic step (default 0)")
+    analyze.add_argument("--config", type=Path, help="TOML/JSON config file (InsightConfig)")
+    analyze.add_argument("--embedder", help="embedding backend, e.g. minilm.v1 or tfidf_lsa.v1")
+    analyze.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+class _ProgressBar:
+    """One tqdm bar per stage, fed by the pipeline's progress callback.
+
+    tqdm disables itself when stderr is not a terminal, so logs stay clean.
+    """
+
+    def __init__(self) -> None:
+        self.stage: str | None = None
+        self.bar = None
+
+    def __call__(self, stage: str, done: int, total: int, message: str) -> None:
+        from tqdm import tqdm
+
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(total=total or None, desc=f"{stage:<9}", leave=False, file=sys.stderr, disable=None)
+        if total and self.bar.total != total:
+            self.bar.reset(total=total)
+        if total:
+            self.bar.n = done
+        self.bar.set_postfix_str(message[:60])
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from insight import codeframe as codeframe_mod
+    from insight import report
+    from insight.config import InsightConfig
+    from insight.pipeline import run_pipeline
+
+    config = InsightConfig.load(args.config) if args.config else InsightConfig()
+    config = config.replace(seed=args.seed)
+    if args.embedder:
+        config = config.replace(embed__backend=args.embedder)
+    roles = {
+        role: col
+        for role, col in {
+            "text": args.text_col,
+            "customer_id": args.id_col,
+            "date": args.date_col,
+            "score": args.score_col,
+        }.items()
+        if col
+    }
+    frame = codeframe_mod.Codeframe.from_yaml(args.codeframe) if args.codeframe else None
+    bar = None if args.quiet else _ProgressBar()
+    try:
+        result = run_pipeline(
+            args.feedback, args.customers, config=config, feedback_roles=roles or None, codeframe=frame, progress=bar
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    written = report.write_outputs(result, args.out)
+    from insight import store
+
+    store.save_run(result, Path(args.out) / "run")
+    acc = result.feedback.accounting()
+    print(
+        f"insight: {acc['rows_in']} rows in, {acc['rows_kept']} kept, {acc['rows_dropped']} dropped; "
+        f"{len(result.themes)} themes; wrote {len(written)} files to {args.out}"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _analyze(args)
+    except InsightError as exc:
+        print(f"insight: error: {exc.one_line()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("insight: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that turns a crash into one line
+        if args.debug:
+            raise
+        print(f"insight: internal error: {type(exc).__name__}: {exc} (re-run with --debug for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,293 @@
+"""Run the stages in order, reporting progress.
+
+``run_pipeline`` is the one place that knows the order of the stages. Each stage
+is a plain function over DataFrames; the pipeline only threads their outputs
+and calls ``progress(stage, done, total, message)`` so the CLI can draw a bar and
+the app a progress widget.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from insight.config import InsightConfig
+from insight.schemas import Col
+
+Progress = Callable[[str, int, int, str], None]
+"""``progress(stage, done, total, message)``; ``total`` 0 means unknown."""
+
+STAGES = ("ingest", "text", "embed", "sentiment", "themes", "join", "drivers", "segments", "trends")
+
+
+def _no_progress(stage: str, done: int, total: int, message: str) -> None:
+    return None
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced: the frames behind every output file and page.
+
+    Attributes
+    ----------
+    feedback : IngestResult of the feedback file (kept rows, dropped rows, roles).
+    customers : IngestResult of the customer table, or None.
+    comments : one row per kept comment: comment_id, row_id, customer_id, text
+        (PII-redacted), date, channel, sentiment_score, sentiment_label, themes (list).
+    sentences : one row per sentence: sentence_id, comment_id, row_id,
+        sentence_idx, text (redacted), sentiment_score, sentiment_label.
+    assignments : one row per (sentence, theme): sentence_id, theme_id, theme,
+        theme_confidence. Unclassified sentences have no row.
+    themes : one row per theme: theme_id, theme, parent, keywords, description,
+        representatives, n_sentences, n_comments, share, avg_sentiment.
+    theme_model : ThemeModel (discovery), CodeframeAssigner (codeframe) or, for a
+        run loaded from the store, its Codeframe; ``theme_model.to_codeframe()``
+        always gives the editable codeframe.
+    embeddings : float32 array, one row per sentence (same order as ``sentences``).
+    join : JoinResult or None (no customer table).
+    drivers : DriverResult or None.
+    segments : segments frame (segments.csv contract) or None.
+    trends : theme trends frame or None (no dates).
+    kpis : dict of headline KPIs with intervals.
+    config : the InsightConfig used.
+    timings : seconds spent per stage.
+    """
+
+    feedback: Any
+    customers: Any
+    comments: pd.DataFrame
+    sentences: pd.DataFrame
+    assignments: pd.DataFrame
+    themes: pd.DataFrame
+    theme_model: Any
+    embeddings: Any
+    join: Any
+    drivers: Any
+    segments: pd.DataFrame | None
+    trends: pd.DataFrame | None
+    kpis: dict[str, Any]
+    config: InsightConfig
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _StageClock:
+    """Times each stage and forwards progress, so stages stay unaware of both."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress or _no_progress
+        self.timings: dict[str, float] = {}
+
+    def run(self, stage: str, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self.progress(stage, 0, 0, f"{stage}…")
+        start = time.perf_counter()
+        out = func(*args, **kwargs)
+        self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
+        self.progress(stage, 1, 1, f"{stage} done")
+        return out
+
+    def stage_progress(self, stage: str) -> Callable[..., None]:
+        """A progress callback for a stage that reports its own counts."""
+
+        def report(_stage: str, done: int, total: int, message: str) -> None:
+            self.progress(stage, done, total, message)
+
+        return report
+
+
+def _ingested(source: Any, kind: str, roles: dict[str, str] | None, config: InsightConfig) -> Any:
+    from insight import ingest
+
+    if isinstance(source, ingest.IngestResult):
+        return source
+    reader = ingest.ingest_feedback if kind == "feedback" else ingest.ingest_customers
+    return reader(source, roles=roles, config=config.ingest)
+
+
+def comment_themes(sentences: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """One row per (comment, theme): the mean sentiment of the comment's sentences on
+    that theme and whether any of them was negative."""
+    merged = assignments[[Col.SENTENCE_ID, Col.THEME]].merge(
+        sentences[[Col.SENTENCE_ID, Col.COMMENT_ID, Col.SENTIMENT_SCORE, Col.SENTIMENT_LABEL]], on=Col.SENTENCE_ID
+    )
+    merged["negative"] = merged[Col.SENTIMENT_LABEL].eq("negative")
+    out = merged.groupby([Col.COMMENT_ID, Col.THEME], sort=True).agg(
+        sentiment_score=(Col.SENTIMENT_SCORE, "mean"), negative=("negative", "any")
+    )
+    return out.reset_index()
+
+
+def _theme_stats(themes: pd.DataFrame, ct: pd.DataFrame, n_comments: int) -> pd.DataFrame:
+    """Add comment counts, share and mean sentiment to the theme table."""
+    stats = ct.groupby(Col.THEME).agg(n_comments=(Col.COMMENT_ID, "nunique"), avg_sentiment=(Col.SENTIMENT_SCORE, "mean"))
+    out = themes.drop(columns=[c for c in ("n_comments", "avg_sentiment", "share") if c in themes], errors="ignore")
+    out = out.merge(stats, left_on=Col.THEME, right_index=True, how="left")
+    out["n_comments"] = out["n_comments"].fillna(0).astype(int)
+    out["share"] = out["n_comments"] / max(n_comments, 1)
+    return out.sort_values("n_comments", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _comments_with_themes(comments: pd.DataFrame, ct: pd.DataFrame) -> pd.DataFrame:
+    names = ct.groupby(Col.COMMENT_ID)[Col.THEME].agg(list).to_dict()
+    out = comments.copy()
+    # a plain object column of Python lists: pandas' Arrow-backed string ids would
+    # otherwise turn the mapped lists into an Arrow list column Parquet cannot round-trip
+    out[Col.THEMES] = pd.Series([names.get(cid, []) for cid in out[Col.COMMENT_ID]], index=out.index, dtype=object)
+    return out
+
+
+def _themes_onwards(
+    clock: _StageClock,
+    config: InsightConfig,
+    comments: pd.DataFrame,
+    sentences: pd.DataFrame,
+    vectors: Any,
+    customers: Any,
+    *,
+    codeframe: Any,
+    refit_from: Any = None,
+) -> dict[str, Any]:
+    """Theme assignment and every stage after it: shared by a full run and a re-assignment.
+
+    Returns the RunResult fields these stages produce.
+    """
+    from insight import drivers, join, kpi, segments, themes, trends
+    from insight.registry import get_embedder
+
+    theme_result = clock.run(
+        "themes",
+        themes.assign_themes,
+        sentences,
+        vectors,
+        config=config.themes,
+        embedder=get_embedder(config.embed.backend),
+        codeframe=codeframe,
+        refit_from=refit_from,
+        random_state=config.seed,
+        progress=clock.stage_progress("themes"),
+    )
+    ct = comment_themes(sentences, theme_result.assignments)
+    comments = _comments_with_themes(comments, ct)
+    out: dict[str, Any] = {
+        "comments": comments,
+        "assignments": theme_result.assignments,
+        "themes": _theme_stats(theme_result.themes, ct, len(comments)),
+        "theme_model": theme_result.model,
+        "join": None,
+        "drivers": None,
+        "segments": None,
+    }
+    kpis: dict[str, Any] = {}
+    if customers is not None:
+        joined = clock.run("join", join.join_customers, comments, ct, customers.data)
+        out["join"] = joined
+        kpis.update(kpi.summarise_customers(customers.data))
+        kpis["match_rate"] = joined.match_rate
+        result = clock.run(
+            "drivers",
+            drivers.analyze_drivers,
+            joined,
+            config=config.drivers,
+            random_state=config.seed,
+            progress=clock.stage_progress("drivers"),
+        )
+        out["drivers"] = result
+        out["segments"] = clock.run("segments", segments.segment_table, joined, result, config=config.segments)
+    out["trends"] = clock.run("trends", trends.theme_trends, comments, ct)
+    out["kpis"] = kpis
+    return out
+
+
+def run_pipeline(
+    feedback: Any,
+    customers: Any = None,
+    *,
+    config: InsightConfig | None = None,
+    feedback_roles: dict[str, str] | None = None,
+    customer_roles: dict[str, str] | None = None,
+    codeframe: Any = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run every stage on a feedback file and (optionally) a customer table.
+
+    Parameters
+    ----------
+    feedback : path, bytes, file-like, DataFrame or an ``IngestResult`` already made.
+    customers : the same kinds, or None (no join, drivers or segments).
+    config : InsightConfig, default=InsightConfig().
+    feedback_roles, customer_roles : column-role overrides, e.g. ``{"text": "Review"}``.
+    codeframe : an ``insight.codeframe.Codeframe`` to assign themes with; None
+        follows ``config.themes`` (discovery unless a codeframe path is set).
+    progress : ``progress(stage, done, total, message)``.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    insight.errors.InputError
+        The files cannot be read or mapped; the message says what to change.
+    """
+    from insight import embed, sentiment, text
+
+    config = config or InsightConfig()
+    clock = _StageClock(progress)
+    fb = clock.run("ingest", _ingested, feedback, "feedback", feedback_roles, config)
+    cust = None if customers is None else clock.run("ingest", _ingested, customers, "customers", customer_roles, config)
+
+    text_result = clock.run(
+        "text", text.split_sentences, fb.data, config.text, progress=clock.stage_progress("text")
+    )
+    vectors = clock.run(
+        "embed",
+        embed.embed_texts,
+        text_result.sentences[Col.TEXT].tolist(),
+        config=config.embed,
+        progress=clock.stage_progress("embed"),
+    )
+    # the head reads MiniLM vectors; with another backend it embeds the sentences itself
+    head_vectors = vectors if config.embed.backend == sentiment.EMBEDDER else None
+    sentences = clock.run(
+        "sentiment", sentiment.score_sentences, text_result.sentences, head_vectors, config=config.sentiment
+    )
+    comments = sentiment.aggregate_comments(sentences, text_result.comments, config=config.sentiment)
+    out = _themes_onwards(clock, config, comments, sentences, vectors, cust, codeframe=codeframe)
+    out["kpis"]["redactions"] = dict(text_result.redactions)
+    agreement = sentiment.score_agreement(comments)
+    if agreement is not None:
+        out["kpis"]["sentiment_score_agreement"] = agreement
+    return RunResult(
+        feedback=fb,
+        customers=cust,
+        sentences=sentences,
+        embeddings=vectors,
+        config=config,
+        timings=clock.timings,
+        **out,
+    )
+
+
+def reassign(result: RunResult, codeframe: Any, *, progress: Progress | None = None) -> RunResult:
+    """Re-assign themes with an edited codeframe and recompute what depends on them.
+
+    Sentence embeddings are reused, so only the codeframe's own prototypes are
+    embedded: an edit in the app takes seconds, not a re-run.
+    """
+    clock = _StageClock(progress)
+    config = dataclasses.replace(result.config, themes=dataclasses.replace(result.config.themes, mode="codeframe"))
+    out = _themes_onwards(
+        clock,
+        config,
+        result.comments.drop(columns=[Col.THEMES]),
+        result.sentences,
+        result.embeddings,
+        result.customers,
+        codeframe=codeframe,
+        refit_from=result.theme_model,
+    )
+    out["kpis"] = {**result.kpis, **out["kpis"]}
+    return dataclasses.replace(result, config=config, timings={**result.timings, **clock.timings}, **out)

@@ -1,0 +1,90 @@
+"""The `insight analyze` contract: files, columns, accounting, one-line errors."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from insight.schemas import OUTPUT_CONTRACT
+
+PII = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d ()-]{8,}\d")
+
+
+def _insight(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "insight.cli", *args], capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def cli_out(small_corpus, tmp_path_factory):
+    """The CLI run on the small corpus, with PII and hostile text planted in a few comments."""
+    feedback = pd.read_csv(small_corpus.folder / "feedback.csv", dtype=str, keep_default_na=False)
+    feedback.loc[0, "text"] = "Email me at jane.doe@example.com or call +44 20 7946 0958, billing charged me twice."
+    feedback.loc[1, "text"] = "=HYPERLINK(\"http://evil\") <script>alert(1)</script> the app keeps crashing."
+    feedback.loc[2, "text"] = "   "
+    feedback = pd.concat([feedback, feedback.iloc[[3]]], ignore_index=True)  # an exact duplicate
+    path = tmp_path_factory.mktemp("cli") / "feedback.csv"
+    feedback.to_csv(path, index=False)
+    out = path.parent / "out"
+    done = _insight(
+        "analyze", "--feedback", str(path), "--customers", str(small_corpus.folder / "customers.csv"),
+        "--codeframe", "models/codeframe_default.yaml", "--out", str(out), "--quiet",
+    )
+    assert done.returncode == 0, done.stderr
+    return out, len(feedback)
+
+
+@pytest.mark.parametrize("name", sorted(OUTPUT_CONTRACT))
+def test_contract_files_and_columns(cli_out, name):
+    out, _ = cli_out
+    frame = pd.read_csv(out / name, keep_default_na=False)
+    columns = OUTPUT_CONTRACT[name]
+    assert tuple(frame.columns[: len(columns)]) == columns
+
+
+def test_summary_accounts_for_every_row(cli_out):
+    out, n_rows = cli_out
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["rows_in"] == n_rows
+    assert summary["rows_in"] == summary["rows_kept"] + summary["rows_dropped"]
+    dropped = pd.read_csv(out / "dropped.csv")
+    assert len(dropped) == summary["rows_dropped"] >= 2
+    assert {"empty text", "duplicate"} <= set(dropped["reason"])
+    assert 0.9 <= summary["match_rate"] <= 1.0
+    assert {"nps", "churn_rate"} <= set(summary["kpis"])
+    assert summary["settings"]["seed"] == 0
+
+
+def test_no_pii_in_any_output(cli_out):
+    out, _ = cli_out
+    for path in out.glob("*.csv"):
+        text = path.read_text()
+        assert "jane.doe@example.com" not in text and "7946 0958" not in text, path.name
+
+
+def test_formula_cells_are_neutralised(cli_out):
+    out, _ = cli_out
+    sentences = pd.read_csv(out / "sentences.csv", keep_default_na=False)
+    assert not sentences["text"].str.startswith(("=", "+", "@")).any()
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (None, "I101"),  # missing file
+        (b"", "I103"),
+        (b"\x80\x03csomething\nq\x00.", "I10"),
+        (b"id,score\n1,5\n2,3\n", "I106"),
+    ],
+)
+def test_bad_input_exits_with_one_line(tmp_path, content, code):
+    path = tmp_path / "feedback.csv"
+    if content is not None:
+        path.write_bytes(content)
+    done = _insight("analyze", "--feedback", str(path), "--out", str(tmp_path / "out"), "--quiet")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"[{code}" in lines[0], done.stderr
