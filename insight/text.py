@@ -1,0 +1,481 @@
+"""Text stage: clean, redact PII, split comments into sentences and clauses, flag languages.
+
+Redaction happens here, before anything is embedded, stored, shown or exported, so
+every later stage only ever sees placeholders (``[EMAIL]``, ``[PHONE]``, ``[CARD]``,
+``[IBAN]``, ``[URL]``). Splitting into sentences and clauses lets one comment carry
+several themes, each with its own sentiment ("The app is great but billing charged
+me twice" is two units). Non-English comments are flagged, never dropped.
+"""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+
+import pandas as pd
+
+from insight.config import TextConfig
+from insight.errors import MissingColumnError
+from insight.schemas import Col
+
+Progress = Callable[[str, int, int, str], None]
+
+PII_KINDS = ("EMAIL", "PHONE", "CARD", "IBAN", "URL")
+N_REDACTED = "n_redacted"  # column on TextResult.comments: PII items replaced in the comment
+UNKNOWN_LANGUAGE = "unknown"
+
+_BATCH = 2000  # comments per spaCy batch / progress report
+_MIN_LETTERS_FOR_LANGUAGE = 20  # shorter texts are too short to detect a language reliably
+_ENGLISH_STOPWORD_SHARE = 0.25  # above this share of English function words, skip langdetect
+_MIN_LANGUAGE_PROB = 0.95  # langdetect probability needed to call a comment non-English
+_MIN_CLAUSE_WORDS = 3
+
+
+@dataclass(frozen=True)
+class TextResult:
+    """Output of :func:`split_sentences`.
+
+    Attributes
+    ----------
+    comments : the input comments (a copy) with ``text`` cleaned and PII-redacted,
+        plus ``language`` (ISO 639-1 code or "unknown"), ``is_english`` (bool; unknown
+        counts as English) and ``n_redacted`` (int).
+    sentences : one row per sentence or clause: sentence_id (``"{comment_id}:{idx}"``),
+        comment_id, row_id, sentence_idx (0-based), text (redacted).
+    redactions : count of redacted items per kind, every kind present.
+    """
+
+    comments: pd.DataFrame
+    sentences: pd.DataFrame
+    redactions: dict[str, int]
+
+
+# --------------------------------------------------------------------------- cleaning
+
+_HIDDEN_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_BLOCK_TAG = re.compile(r"</?(?:br|p|div|li|ul|ol|tr|td|th|table|h[1-6]|hr|blockquote)\b[^>]*>", re.IGNORECASE)
+_ANY_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+_WHITESPACE = re.compile(r"\s+")
+# Zero-width and bidi controls carry no meaning for analysis; ZWJ (U+200D) is kept
+# because it glues multi-part emojis together.
+_INVISIBLE = re.compile("[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """Normalise a raw comment so that equal-looking texts are equal strings.
+
+    NFKC-normalises unicode (full-width letters, ligatures, non-breaking spaces),
+    strips HTML (``<script>``/``<style>`` content dropped, the text of links and
+    other tags kept, entities unescaped), removes invisible control characters and
+    collapses whitespace. Emojis are kept: they carry sentiment.
+
+    Parameters
+    ----------
+    text : str
+        A raw comment.
+
+    Returns
+    -------
+    str
+        The cleaned text, stripped of leading/trailing whitespace.
+
+    Examples
+    --------
+    >>> clean_text("<p>Great&nbsp;<b>app</b></p><script>x()</script> 👍")
+    'Great app 👍'
+    """
+    if "<" in text:
+        text = _HIDDEN_BLOCK.sub(" ", text)
+        text = _HTML_COMMENT.sub(" ", text)
+        text = _BLOCK_TAG.sub(" ", text)
+        text = _ANY_TAG.sub("", text)
+    if "&" in text:
+        text = html.unescape(text)
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+# --------------------------------------------------------------------------- PII
+
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
+_TOKEN_SEGMENT = re.compile(r"(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}")
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){10,30}")
+_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
+_PHONE_PATTERNS = (
+    # international: +44 20 7946 0958, +49 30 1234567, +1 (555) 123-4567
+    re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?!\w)"),
+    # North American: (555) 123-4567, 555-123-4567, 555.123.4567
+    re.compile(r"(?<![\w(])(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?!\w)"),
+    # national with trunk prefix 0: 020 7946 0958, 030 1234567, 07700 900123
+    re.compile(r"(?<![\w+])0\d{1,4}[ -]\d{3,4}(?:[ -]?\d{3,4})?(?!\w)"),
+)
+_DIGIT = re.compile(r"\d")
+_PHONE_DIGITS = (7, 15)  # E.164 allows at most 15 digits
+
+# ISO 13616 IBAN lengths per country; other country codes must be 15-34 characters.
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
+    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
+    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
+    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20,
+    "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
+    "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29,
+    "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28,
+    "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}
+
+
+def _luhn_ok(digits: str) -> bool:
+    """Luhn checksum, the check digit of every payment card number."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _iban_ok(iban: str) -> bool:
+    """ISO 7064 mod-97 check of a compact IBAN (country, check digits, BBAN)."""
+    rearranged = iban[4:] + iban[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def _sub_url(match: re.Match, counts: Counter) -> str:
+    url = match.group(0).rstrip(".,;:!?)]}")
+    tail = match.group(0)[len(url):]
+    after_host = url.split("//", 1)[-1]
+    has_secret = (
+        "?" in url
+        or "#" in url
+        or "@" in after_host.split("/", 1)[0]
+        or _TOKEN_SEGMENT.search(after_host) is not None
+    )
+    if not has_secret:
+        return match.group(0)
+    counts["URL"] += 1
+    return "[URL]" + tail
+
+
+def _sub_iban(match: re.Match, counts: Counter) -> str:
+    text = match.group(0)
+    compact_positions = [i for i, ch in enumerate(text) if ch.isalnum()]
+    wanted = _IBAN_LENGTHS.get(text[:2])
+    lengths = [wanted] if wanted else range(min(34, len(compact_positions)), 14, -1)
+    for n in lengths:
+        if n > len(compact_positions):
+            continue
+        compact = "".join(text[i] for i in compact_positions[:n])
+        if _iban_ok(compact):
+            counts["IBAN"] += 1
+            return "[IBAN]" + text[compact_positions[n - 1] + 1 :]
+    return text
+
+
+def _card_issuer_ok(digits: str) -> bool:
+    """Whether prefix and length fit a card network (Visa, Mastercard, Amex, Diners, JCB, Discover/UnionPay/Maestro)."""
+    n = len(digits)
+    if digits[0] == "4":
+        return n in (13, 16, 19)
+    if 51 <= int(digits[:2]) <= 55 or 2221 <= int(digits[:4]) <= 2720:
+        return n == 16
+    if digits[:2] in ("34", "37"):
+        return n == 15
+    if digits[:2] in ("36", "38", "39") or 300 <= int(digits[:3]) <= 305 or 3528 <= int(digits[:4]) <= 3589:
+        return 14 <= n <= 19
+    if digits[0] == "6" or digits[:2] in ("50", "56", "57", "58"):
+        return 13 <= n <= 19
+    return False
+
+
+def _sub_card(match: re.Match, counts: Counter) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    # A card network's prefix and length plus the Luhn check keep order and
+    # reference numbers unredacted.
+    if _card_issuer_ok(digits) and _luhn_ok(digits):
+        counts["CARD"] += 1
+        return "[CARD]"
+    return match.group(0)
+
+
+def _sub_email(counts: Counter) -> str:
+    counts["EMAIL"] += 1
+    return "[EMAIL]"
+
+
+def _sub_phone(match: re.Match, counts: Counter) -> str:
+    n_digits = sum(ch.isdigit() for ch in match.group(0))
+    if _PHONE_DIGITS[0] <= n_digits <= _PHONE_DIGITS[1]:
+        counts["PHONE"] += 1
+        return "[PHONE]"
+    return match.group(0)
+
+
+def redact_pii(text: str) -> tuple[str, Counter]:
+    """Replace personal data by typed placeholders and count what was replaced.
+
+    Handles emails, phone numbers (international ``+44 20 7946 0958``, North American
+    ``(555) 123-4567`` / ``555-123-4567``, national ``030 1234567``), payment card
+    numbers (13-19 digits, spaces or dashes allowed, Luhn-checked so order numbers
+    survive), IBANs (upper case, mod-97 and country length checked) and URLs that carry
+    secrets (query strings, fragments, credentials, token-like path segments; a
+    bare ``www.example.com/help`` is kept).
+
+    Parameters
+    ----------
+    text : str
+        A cleaned comment (see :func:`clean_text`).
+
+    Returns
+    -------
+    redacted : str
+        The text with ``[EMAIL]``, ``[PHONE]``, ``[CARD]``, ``[IBAN]``, ``[URL]``.
+    counts : collections.Counter
+        Number of replacements per kind.
+
+    Examples
+    --------
+    >>> redact_pii("Mail jo@example.com or call +44 20 7946 0958")
+    ('Mail [EMAIL] or call [PHONE]', Counter({'EMAIL': 1, 'PHONE': 1}))
+    """
+    counts: Counter = Counter()
+    if "://" in text or "www." in text.lower():
+        text = _URL.sub(lambda m: _sub_url(m, counts), text)
+    if "@" in text:
+        text = _EMAIL.sub(lambda m: _sub_email(counts), text)
+    if _DIGIT.search(text) is None:
+        return text, counts
+    text = _IBAN.sub(lambda m: _sub_iban(m, counts), text)
+    text = _CARD.sub(lambda m: _sub_card(m, counts), text)
+    for pattern in _PHONE_PATTERNS:
+        text = pattern.sub(lambda m: _sub_phone(m, counts), text)
+    return text, counts
+
+
+# --------------------------------------------------------------------------- splitting
+
+_CLAUSE_WORDS = ("but", "however", "although", "whereas")
+_CLAUSE_BREAK = re.compile(r"\s*;\s*|,?\s+(?=(?:" + "|".join(_CLAUSE_WORDS) + r")\b)", re.IGNORECASE)
+_LETTER = re.compile(r"[^\W\d_]")
+_NON_LETTERS = re.compile(r"[\W\d_]+")
+
+
+def _split_clauses(sentence: str) -> list[str]:
+    """Split a sentence at ";" and before "but"/"however"/... when both sides are clauses.
+
+    A side counts as a clause when it has at least three words, so "small but
+    mighty" stays whole while "The app is great but billing charged me twice"
+    becomes two units.
+    """
+    lowered = sentence.lower()
+    if ";" not in sentence and not any(word in lowered for word in _CLAUSE_WORDS):
+        return [sentence]
+    parts: list[str] = []
+    start = 0
+    for match in _CLAUSE_BREAK.finditer(sentence):
+        left = sentence[start : match.start()]
+        right = sentence[match.end() :]
+        if len(left.split()) >= _MIN_CLAUSE_WORDS and len(right.split()) >= _MIN_CLAUSE_WORDS:
+            parts.append(left.strip())
+            start = match.end()
+    parts.append(sentence[start:].strip())
+    return [p for p in parts if p]
+
+
+def _keep_unit(unit: str, min_chars: int) -> bool:
+    return len(unit) >= min_chars and _LETTER.search(unit) is not None
+
+
+@dataclass(frozen=True)
+class _Splitter:
+    """spaCy's English tokenizer plus the sentencizer's rule, read from token arrays.
+
+    The rule is spaCy ``Sentencizer``'s (same default punctuation set): a sentence
+    ends after a run of sentence punctuation, once a non-punctuation token follows.
+    It is applied to ``Doc.to_array`` rows instead of ``Token`` objects because the
+    Python-level token walk of ``Sentencizer.predict`` cost more than tokenising.
+    """
+
+    tokenizer: object
+    punct_hashes: frozenset
+
+    def sentences(self, texts: list[str]) -> Iterator[list[str]]:
+        from spacy.attrs import IDX, IS_PUNCT, ORTH
+
+        for text, doc in zip(texts, self.tokenizer.pipe(texts, batch_size=256)):
+            offsets = [0]
+            seen_end = False
+            for orth, is_punct, idx in doc.to_array([ORTH, IS_PUNCT, IDX]).tolist():
+                if orth in self.punct_hashes:
+                    seen_end = True
+                elif seen_end and not is_punct:
+                    offsets.append(idx)
+                    seen_end = False
+            ends = offsets[1:] + [len(text)]
+            yield [text[a:b].strip() for a, b in zip(offsets, ends)]
+
+
+@cache
+def _splitter() -> _Splitter:
+    """The blank English pipeline's tokenizer (no model download) and sentence punctuation."""
+    import spacy
+    from spacy.pipeline.sentencizer import Sentencizer
+
+    nlp = spacy.blank("en")
+    hashes = frozenset(nlp.vocab.strings.add(ch) for ch in Sentencizer.default_punct_chars)
+    return _Splitter(tokenizer=nlp.tokenizer, punct_hashes=hashes)
+
+
+# --------------------------------------------------------------------------- language
+
+_ENGLISH_FUNCTION_WORDS = frozenset(
+    "the and this that with for not but are have has you they my of to very it its was were be been "
+    "would could should what your our we she he her his from at on just all or too had will can "
+    "there their them which when about because after before really i is a in so me as if an do did "
+    "don't i'm it's than more one up no".split()
+)
+_WORD = re.compile(r"[a-z']+")
+_PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|CARD|IBAN|URL)\]")
+
+
+@cache
+def _language_detector():
+    """langdetect with a fixed seed, so the same text always gets the same language."""
+    from langdetect import DetectorFactory, detect_langs
+
+    DetectorFactory.seed = 0
+    return detect_langs
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of a comment's language, or "unknown" when it is too short to tell.
+
+    A cheap test first: a text whose words are largely English function words is
+    English without running langdetect (which costs milliseconds per text). A
+    langdetect guess below 95% probability gives "en" when English is among its
+    candidates, else "unknown".
+
+    Examples
+    --------
+    >>> detect_language("The delivery was late and the box was damaged.")
+    'en'
+    >>> detect_language("ok")
+    'unknown'
+    """
+    text = _PLACEHOLDER.sub(" ", text)
+    if len(_NON_LETTERS.sub("", text)) < _MIN_LETTERS_FOR_LANGUAGE:
+        return UNKNOWN_LANGUAGE
+    words = _WORD.findall(text.lower())
+    if words and sum(w in _ENGLISH_FUNCTION_WORDS for w in words) / len(words) >= _ENGLISH_STOPWORD_SHARE:
+        return "en"
+    from langdetect.lang_detect_exception import LangDetectException
+
+    try:
+        candidates = _language_detector()(text)
+    except LangDetectException:
+        return UNKNOWN_LANGUAGE
+    # langdetect is overconfident on short English phrases ("Great versatile skirt,
+    # very flattering" -> Danish 0.83): only a near-certain guess flags a comment.
+    if candidates[0].prob >= _MIN_LANGUAGE_PROB:
+        return candidates[0].lang
+    return "en" if any(c.lang == "en" for c in candidates) else UNKNOWN_LANGUAGE
+
+
+# --------------------------------------------------------------------------- stage
+
+
+def _batches(n: int, size: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, n, size):
+        yield start, min(start + size, n)
+
+
+def split_sentences(
+    comments: pd.DataFrame,
+    config: TextConfig = TextConfig(),
+    progress: Progress | None = None,
+) -> TextResult:
+    """Clean and redact every comment, then split it into sentences and clauses.
+
+    Parameters
+    ----------
+    comments : pandas.DataFrame
+        Columns comment_id, row_id, text; other columns are passed through on
+        ``TextResult.comments``. Not modified.
+    config : TextConfig
+        ``split_clauses`` splits at ";" and before "but"/"however" between clauses;
+        ``min_sentence_chars`` drops shorter units and units without letters (a
+        comment always keeps at least one sentence); ``detect_language`` flags
+        non-English comments.
+    progress : callable, optional
+        ``progress("text", done, total, message)``, called after every batch.
+
+    Returns
+    -------
+    TextResult
+
+    Raises
+    ------
+    MissingColumnError
+        If comment_id, row_id or text is missing.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"comment_id": ["c1"], "row_id": [0],
+    ...                    "text": ["The app is great but billing charged me twice."]})
+    >>> split_sentences(df).sentences["text"].tolist()
+    ['The app is great', 'but billing charged me twice.']
+    """
+    missing = [c for c in (Col.COMMENT_ID, Col.ROW_ID, Col.TEXT) if c not in comments.columns]
+    if missing:
+        raise MissingColumnError(
+            f"The text stage needs columns {missing}; found {list(comments.columns)}.",
+            hint="Run ingest first, or rename your columns to comment_id, row_id and text.",
+        )
+    raw = comments[Col.TEXT].fillna("").astype(str).tolist()
+    comment_ids = comments[Col.COMMENT_ID].tolist()
+    row_ids = comments[Col.ROW_ID].tolist()
+    n = len(raw)
+    splitter = _splitter()
+
+    cleaned: list[str] = []
+    n_redacted: list[int] = []
+    languages: list[str] = []
+    totals: Counter = Counter()
+    rows: list[tuple] = []
+    for start, stop in _batches(n, _BATCH):
+        batch_texts = []
+        for text in raw[start:stop]:
+            text, counts = redact_pii(clean_text(text))
+            totals.update(counts)
+            batch_texts.append(text)
+            n_redacted.append(sum(counts.values()))
+            languages.append(detect_language(text) if config.detect_language else UNKNOWN_LANGUAGE)
+        cleaned.extend(batch_texts)
+        for offset, units in enumerate(splitter.sentences(batch_texts)):
+            i = start + offset
+            if config.split_clauses:
+                units = [clause for unit in units for clause in _split_clauses(unit)]
+            units = [u for u in units if _keep_unit(u, config.min_sentence_chars)] or [batch_texts[offset]]
+            rows.extend(
+                (f"{comment_ids[i]}:{idx}", comment_ids[i], row_ids[i], idx, unit) for idx, unit in enumerate(units)
+            )
+        if progress is not None:
+            progress("text", stop, n, f"split {stop} of {n} comments into sentences")
+
+    out = comments.copy()
+    out[Col.TEXT] = cleaned
+    out[Col.LANGUAGE] = languages
+    out[Col.IS_ENGLISH] = [lang in ("en", UNKNOWN_LANGUAGE) for lang in languages]
+    out[N_REDACTED] = n_redacted
+    sentences = pd.DataFrame(rows, columns=[Col.SENTENCE_ID, Col.COMMENT_ID, Col.ROW_ID, Col.SENTENCE_IDX, Col.TEXT])
+    if sentences.empty:
+        sentences = sentences.astype({Col.SENTENCE_IDX: "int64"})
+    return TextResult(comments=out, sentences=sentences, redactions={kind: totals.get(kind, 0) for kind in PII_KINDS})
