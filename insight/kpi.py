@@ -104,6 +104,13 @@ def _part_of(part_name: str, part: int, whole_name: str, whole: int) -> None:
         raise InvalidValueError(f"{part_name} ({part}) cannot exceed {whole_name} ({whole}).")
 
 
+def _rate(part_name: str, part: Any, whole_name: str, whole: Any) -> Estimate:
+    """part / whole x 100 with a Wilson interval, both counts validated."""
+    count, n = _count(part_name, part), _count(whole_name, whole, allow_zero=False)
+    _part_of(part_name, count, whole_name, n)
+    return _wilson(count, n)
+
+
 def _as_float_array(name: str, values: Any) -> np.ndarray:
     """A 1-D float array without missing values (missing values are refused, not guessed)."""
     if isinstance(values, (str, bytes)) or not isinstance(values, (Iterable, np.ndarray, pd.Series)):
@@ -273,31 +280,22 @@ def churn_rate(churned: Any, total: int | None = None) -> Estimate:
         if bad.size:
             raise InvalidValueError(f"churned flags must be 0 or 1; got {bad.size} other value(s), e.g. {bad[0]:g}.")
         return _wilson(int(flags.sum()), int(flags.size))
-    count = _count("churned", churned)
-    n = _count("total", total, allow_zero=False)
-    _part_of("churned", count, "total", n)
-    return _wilson(count, n)
+    return _rate("churned", churned, "total", total)
 
 
 def csat(satisfied: int, total: int) -> Estimate:
     """CSAT = satisfied responses / all responses x 100."""
-    count, n = _count("satisfied", satisfied), _count("total", total, allow_zero=False)
-    _part_of("satisfied", count, "total", n)
-    return _wilson(count, n)
+    return _rate("satisfied", satisfied, "total", total)
 
 
 def repeat_purchase_rate(repeat_customers: int, customers: int) -> Estimate:
     """Repeat purchase rate = customers with more than one purchase / customers x 100."""
-    count, n = _count("repeat_customers", repeat_customers), _count("customers", customers, allow_zero=False)
-    _part_of("repeat_customers", count, "customers", n)
-    return _wilson(count, n)
+    return _rate("repeat_customers", repeat_customers, "customers", customers)
 
 
 def conversion_rate(conversions: int, visitors: int) -> Estimate:
     """Conversion rate = conversions / visitors x 100."""
-    count, n = _count("conversions", conversions), _count("visitors", visitors, allow_zero=False)
-    _part_of("conversions", count, "visitors", n)
-    return _wilson(count, n)
+    return _rate("conversions", conversions, "visitors", visitors)
 
 
 def mean_estimate(values: Any) -> Estimate:
