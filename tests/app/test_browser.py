@@ -5,20 +5,18 @@ hostile comments) and customer CSV through the page's ``input[type=file]`` ->
 "Run" -> "Analyse" -> wait for the analysis -> "Drivers" -> the plotly chart
 renders -> "Export" -> download the HTML report and the Excel workbook; the
 report then renders its charts in the browser with the network cut off, and the
-workbook holds no formula. Screenshots go to ``tests/app/screenshots/``; the
-drivers one is also copied to ``docs/screenshot.png`` for the README. No script
+workbook holds no formula. Screenshots go to ``tests/app/screenshots/`` (the
+README's ``docs/screenshot.png`` is the demo run's drivers page, taken by hand). No script
 typed into a comment may run: any JavaScript dialog fails the test.
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-README_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
 HOSTILE = (
     "<script>alert(1)</script> the app keeps crashing",
     "<img src=x onerror=alert(2)> I was billed twice",
@@ -112,7 +110,7 @@ def test_upload_analyse_see_drivers_and_export(chromium_browser, streamlit_url, 
         assert chart.locator(".ytick").count() > 0  # themes on the axis
         chart.scroll_into_view_if_needed()
         README_SCREENSHOT.parent.mkdir(exist_ok=True)
-        shutil.copyfile(_screenshot(page, "3_drivers"), README_SCREENSHOT)
+        _screenshot(page, "3_drivers")
 
         _open_page(page, "Export")
         with page.expect_download(timeout=ANALYSIS_TIMEOUT_MS) as download:
