@@ -486,6 +486,13 @@ class EmbeddingCache:
 # --------------------------------------------------------------------------- stage
 
 
+def embedder_for(config: EmbedConfig = EmbedConfig()) -> Embedder:
+    """The embedder ``config`` names, with its batch size (built through the registry)."""
+    from insight.registry import get_embedder
+
+    return get_embedder(config.backend, batch_size=config.batch_size)
+
+
 def embed_texts(
     texts: Sequence[str],
     *,
@@ -523,11 +530,9 @@ def embed_texts(
     ModelIntegrityError
         The MiniLM weights fail their sha256 check.
     """
-    from insight.registry import get_embedder
-
     texts = _as_text_list(texts)
     if embedder is None:
-        embedder = get_embedder(config.backend, batch_size=config.batch_size)
+        embedder = embedder_for(config)
     codes, uniques = pd.factorize(pd.Series(texts, dtype=object))
     uniques = list(uniques)
     vectors = np.empty((len(uniques), embedder.dim), dtype=np.float32)

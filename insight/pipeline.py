@@ -147,15 +147,16 @@ def _themes_onwards(
     vectors: Any,
     customers: Any,
     *,
+    embedder: Any,
     codeframe: Any,
     refit_from: Any = None,
 ) -> dict[str, Any]:
     """Theme assignment and every stage after it: shared by a full run and a re-assignment.
 
+    ``embedder`` embeds codeframe prototypes in the sentences' vector space.
     Returns the RunResult fields these stages produce.
     """
     from insight import drivers, join, kpi, segments, themes, trends
-    from insight.registry import get_embedder
 
     theme_result = clock.run(
         "themes",
@@ -163,7 +164,7 @@ def _themes_onwards(
         sentences,
         vectors,
         config=config.themes,
-        embedder=get_embedder(config.embed.backend),
+        embedder=embedder,
         codeframe=codeframe,
         refit_from=refit_from,
         random_state=config.seed,
@@ -242,11 +243,15 @@ def run_pipeline(
     text_result = clock.run(
         "text", text.split_sentences, fb.data, config.text, progress=clock.stage_progress("text")
     )
+    # one embedder for sentences and codeframe prototypes: a corpus-fitted backend
+    # (TF-IDF/LSA) must put both in the same space
+    embedder = embed.embedder_for(config.embed)
     vectors = clock.run(
         "embed",
         embed.embed_texts,
         text_result.sentences[Col.TEXT].tolist(),
         config=config.embed,
+        embedder=embedder,
         progress=clock.stage_progress("embed"),
     )
     # the head reads MiniLM vectors; with another backend it embeds the sentences itself
@@ -255,7 +260,7 @@ def run_pipeline(
         "sentiment", sentiment.score_sentences, text_result.sentences, head_vectors, config=config.sentiment
     )
     comments = sentiment.aggregate_comments(sentences, text_result.comments, config=config.sentiment)
-    out = _themes_onwards(clock, config, comments, sentences, vectors, cust, codeframe=codeframe)
+    out = _themes_onwards(clock, config, comments, sentences, vectors, cust, embedder=embedder, codeframe=codeframe)
     out["kpis"]["redactions"] = dict(text_result.redactions)
     agreement = sentiment.score_agreement(comments)
     if agreement is not None:
@@ -275,8 +280,11 @@ def reassign(result: RunResult, codeframe: Any, *, progress: Progress | None = N
     """Re-assign themes with an edited codeframe and recompute what depends on them.
 
     Sentence embeddings are reused, so only the codeframe's own prototypes are
-    embedded: an edit in the app takes seconds, not a re-run.
+    embedded: an edit in the app takes seconds, not a re-run. (A corpus-fitted
+    backend such as TF-IDF/LSA can only re-assign within the same process.)
     """
+    from insight.embed import embedder_for
+
     clock = _StageClock(progress)
     config = dataclasses.replace(result.config, themes=dataclasses.replace(result.config.themes, mode="codeframe"))
     out = _themes_onwards(
@@ -286,6 +294,7 @@ def reassign(result: RunResult, codeframe: Any, *, progress: Progress | None = N
         result.sentences,
         result.embeddings,
         result.customers,
+        embedder=embedder_for(config.embed),
         codeframe=codeframe,
         refit_from=result.theme_model,
     )
