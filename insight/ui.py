@@ -753,29 +753,15 @@ def render_themes(result: Any, *, key: str) -> None:
 
 
 # --------------------------------------------------------------------------- codeframe editor
-def run_codeframe(result: Any) -> Any:
-    """The codeframe behind a run's themes, as the editor's starting point.
-
-    A run's ``theme_model`` is one of three things: a saved run's Codeframe
-    (:func:`insight.store.load_run`), a CodeframeAssigner (codeframe mode; its
-    ``codeframe_`` keeps the edit log) or a fitted discovery ThemeModel
-    (exported with :meth:`Codeframe.from_theme_model`).
-    """
-    from insight.codeframe import Codeframe, CodeframeAssigner
-
-    model = result.theme_model
-    if isinstance(model, Codeframe):
-        return model
-    if isinstance(model, CodeframeAssigner):
-        return model.codeframe_
-    return Codeframe.from_theme_model(model)
-
-
 def _codeframe(result: Any) -> Any:
-    """The codeframe being edited: the run's the first time, then the user's edits."""
+    """The codeframe being edited: the run's the first time, then the user's edits.
+
+    Every kind of theme model a run can hold (discovery, codeframe assigner, a saved
+    run's codeframe) gives its editable codeframe through ``to_codeframe()``.
+    """
     state = st.session_state
     if state.get(STATE_CODEFRAME) is None:
-        state[STATE_CODEFRAME] = run_codeframe(result)
+        state[STATE_CODEFRAME] = result.theme_model.to_codeframe()
         state[STATE_CODEFRAME_EDITS] = []
     return state[STATE_CODEFRAME]
 
