@@ -127,16 +127,16 @@ def run(
         embed_texts(texts, config=EmbedConfig(cache_dir=cache_dir))
 
     # Bare encode and the stage alternate, each run `repeats` times (the stage with a
-    # fresh cache every time), and the fastest run of each counts: on a shared
+    # fresh cache every time, then again on that cache), and the fastest run of each counts: on a shared
     # machine the load changes between runs and the minimum is the least disturbed.
-    bare_runs, stage_runs = [], []
+    bare_runs, stage_runs, cached_runs = [], [], []
     for _ in range(repeats):
         bare_runs.append(_timed(bare))
         with tempfile.TemporaryDirectory(prefix="insight-bench-cache-") as cache_dir:
             stage_runs.append(_timed(lambda: stage(cache_dir)))
-            cached_s = _timed(lambda: stage(cache_dir))[0]
+            cached_runs.append(_timed(lambda: stage(cache_dir))[0])
     split_s = _timed(lambda: split_sentences(comments))[0]
-    bare_s, stage_s = min(w for w, _ in bare_runs), min(w for w, _ in stage_runs)
+    bare_s, stage_s, cached_s = min(w for w, _ in bare_runs), min(w for w, _ in stage_runs), min(cached_runs)
     bare_cpu, stage_cpu = min(c for _, c in bare_runs), min(c for _, c in stage_runs)
 
     figures = {

@@ -342,7 +342,24 @@ _ENGLISH_FUNCTION_WORDS = frozenset(
     "there their them which when about because after before really i is a in so me as if an do did "
     "don't i'm it's than more one up no".split()
 )
-_WORD = re.compile(r"[a-z']+")
+# Frequent function words of other languages written in Latin script that are not
+# English words (so "a", "no", "die", "is" are left out). An ASCII-only text with
+# none of them is taken as English without asking langdetect.
+_FOREIGN_FUNCTION_WORDS = frozenset(
+    # German
+    "der das und ist nicht ich sie mit für auf ein eine zu sehr aber auch wir wie noch nur "
+    # French
+    "le la les et est une des du pas je il que pour dans avec très mais sont nous vous ce cette "
+    # Spanish, Portuguese
+    "el los las y es un una que muy por para con pero del al se lo su mas não muito uma com "
+    # Italian
+    "il gli di che molto sono della questo "
+    # Dutch, Scandinavian
+    "het een niet dat voor maar zijn ook och att det som inte jeg og ikke "
+    # Polish, Turkish
+    "nie jest się że jak ale ve bir bu çok".split()
+)
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 _PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|CARD|IBAN|URL)\]")
 
 
@@ -358,10 +375,12 @@ def _language_detector():
 def detect_language(text: str) -> str:
     """ISO 639-1 code of a comment's language, or "unknown" when it is too short to tell.
 
-    A cheap test first: a text whose words are largely English function words is
-    English without running langdetect (which costs milliseconds per text). A
-    langdetect guess below 95% probability gives "en" when English is among its
-    candidates, else "unknown".
+    Cheap tests first, because langdetect costs milliseconds per text: a text
+    whose words are largely English function words is English; so is an ASCII-only
+    text without any frequent function word of another Latin-script language
+    ("Fast shipping, great price"). Only the rest goes to langdetect, whose guess
+    below 95% probability gives "en" when English is among its candidates, else
+    "unknown".
 
     Examples
     --------
@@ -374,7 +393,9 @@ def detect_language(text: str) -> str:
     if len(_NON_LETTERS.sub("", text)) < _MIN_LETTERS_FOR_LANGUAGE:
         return UNKNOWN_LANGUAGE
     words = _WORD.findall(text.lower())
-    if words and sum(w in _ENGLISH_FUNCTION_WORDS for w in words) / len(words) >= _ENGLISH_STOPWORD_SHARE:
+    if sum(w in _ENGLISH_FUNCTION_WORDS for w in words) >= _ENGLISH_STOPWORD_SHARE * len(words):
+        return "en"
+    if text.isascii() and not any(w in _FOREIGN_FUNCTION_WORDS for w in words):
         return "en"
     from langdetect.lang_detect_exception import LangDetectException
 

@@ -163,7 +163,9 @@ def test_split_sentences_flags_non_english_without_dropping():
     [
         ("La robe est très belle mais la livraison était lente.", "fr"),
         ("El vestido es muy bonito pero el envío tardó mucho.", "es"),
-        ("Great versatile skirt, very flattering", "unknown"),  # langdetect says Danish at 0.83
+        ("Great versatile skirt, very flattering", "en"),  # ASCII, no foreign function word (langdetect: Danish)
+        ("Ooo la la! sooo chic! sooo retailer!!", "en"),  # langdetect unsure (it 0.43), English a candidate
+        ("Fast shipping, great price, excellent quality", "en"),
         ("Runs big and looked unflattering. i am petite, might work on someone taller.", "en"),
     ],
 )
