@@ -4,8 +4,13 @@ Prints, in one run:
 
 * discovery on the banking77 test split (3,080 queries, 77 gold intents): NMI, ARI,
   unclassified share, number of themes and clustering seconds for ``ThemeModel``
-  next to ``KMeans(k=77)`` on the same MiniLM embeddings, and whether the same seed
-  gives identical labels;
+  with default settings next to the previous silhouette criterion, HDBSCAN and
+  ``KMeans(k=77)`` on the same MiniLM embeddings, and whether the same seed gives
+  identical labels;
+* discovery on the generated corpus (``corpora.generate``, seed 0; 14 true themes
+  plus chatter): themes found, NMI / ARI against the true themes (chatter counted
+  as one more label, and with chatter left out), the same for the parent themes,
+  unclassified share and the theme names;
 * codeframe zero-shot on banking77 with only the 77 intent names, and with 3
   training examples per intent: top-1 accuracy;
 * the default codeframe on the generated corpus (``corpora.generate``, seed 0):
@@ -77,18 +82,16 @@ def discovery(report: Callable[[str], None], embedder) -> None:
     t = time.perf_counter()
     line("KMeans(k=77, n_init=1) baseline", KMeans(77, n_init=1, random_state=0).fit_predict(X),
          time.perf_counter() - t)
-    tuned = SpectralWardClusterer(n_neighbors=15, k_max=150, random_state=0)
+    silhouette = SpectralWardClusterer(n_neighbors=10, k_max=150, criterion="silhouette", random_state=0)
     settings = {
-        "ThemeModel(max_themes=150, min_cluster_size=10)": dict(max_themes=150, min_cluster_size=10),
-        "  same, clusterer n_neighbors=15 (default ties it to mcs)": dict(max_themes=150, min_cluster_size=10,
-                                                                          clusterer=tuned),
-        "ThemeModel(max_themes=150) [min_cluster_size=15]": dict(max_themes=150),
-        "ThemeModel() defaults [max_themes=60, min_cluster_size=15]": {},
+        "ThemeModel() defaults [k by vMF BIC, max_themes=120, mcs=15]": {},
+        "  same, min_cluster_size=10": dict(min_cluster_size=10),
+        "k by silhouette (previous default), max_themes=60": dict(
+            max_themes=60, clusterer=SpectralWardClusterer(k_max=60, criterion="silhouette", random_state=0)),
+        "k by silhouette, max_themes=150, mcs=10 (previous tuned run)": dict(
+            max_themes=150, min_cluster_size=10, clusterer=silhouette),
         "HDBSCAN(mcs=10) on PCA-50 + outlier reassignment": dict(
             max_themes=150, min_cluster_size=10, reducer=PCAReducer(50), clusterer=HDBSCANClusterer(10)),
-        "  same, no reassignment (outlier_threshold=1)": dict(
-            max_themes=150, min_cluster_size=10, reducer=PCAReducer(50), clusterer=HDBSCANClusterer(10),
-            outlier_threshold=1.0),
     }
     first = None
     for name, params in settings.items():
@@ -101,6 +104,58 @@ def discovery(report: Callable[[str], None], embedder) -> None:
     same = np.array_equal(model.labels_, again.labels_) and model.themes_.equals(again.themes_)
     report(f"same seed twice -> identical labels and themes: {'yes' if same else 'NO'}")
     report("largest themes: " + "; ".join(model.themes_[Col.THEME].head(8)))
+
+
+def _generated(embedder) -> tuple[pd.DataFrame, list[str], np.ndarray]:
+    """The generated demo corpus (seed 0): sentences frame, texts and their embeddings."""
+    from corpora.generate import generate_corpus
+
+    sentences = generate_corpus(seed=0).sentences
+    unique = sorted(set(sentences["text"]))
+    U = embedder.embed(unique)
+    row = {t: i for i, t in enumerate(unique)}
+    return sentences, sentences["text"].tolist(), U[[row[t] for t in sentences["text"]]]
+
+
+def discovery_generated(report: Callable[[str], None], embedder) -> None:
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from insight.schemas import Col
+    from insight.themes import SpectralWardClusterer, ThemeModel
+
+    sentences, texts, X = _generated(embedder)
+    truth = sentences["theme"].to_numpy()
+    themed = truth != ""
+    report(f"generated corpus (seed 0): {len(texts)} sentences ({len(set(texts))} distinct), "
+           f"{len(set(truth) - {''})} true themes + chatter ({1 - themed.mean():.0%} of sentences)")
+    report(f"{'model':58s} {'themes':>6s} {'unclass':>7s} {'NMI':>6s} {'ARI':>6s} {'NMI-t':>6s} {'ARI-t':>6s} "
+           f"{'secs':>5s}")
+
+    def line(name: str, labels: np.ndarray, k: int, secs: float) -> None:
+        t = themed
+        report(f"{name:58s} {k:6d} {np.mean(labels == -1):7.1%} {normalized_mutual_info_score(truth, labels):6.3f} "
+               f"{adjusted_rand_score(truth, labels):6.3f} {normalized_mutual_info_score(truth[t], labels[t]):6.3f} "
+               f"{adjusted_rand_score(truth[t], labels[t]):6.3f} {secs:5.1f}")
+
+    report("(NMI/ARI: chatter is one more label; NMI-t/ARI-t: sentences with a true theme only)")
+    previous = ThemeModel(max_themes=60, clusterer=SpectralWardClusterer(k_max=60, criterion="silhouette"))
+    for name, model in (("ThemeModel() defaults [k by vMF BIC]", ThemeModel(random_state=0)),
+                        ("k by silhouette (previous default), max_themes=60", previous)):
+        t = time.perf_counter()
+        model.fit(texts, X)
+        secs = time.perf_counter() - t
+        line(name, model.labels_, model.n_themes_, secs)
+        parent_of = model.themes_[Col.PARENT].to_numpy()
+        parents = np.where(model.labels_ >= 0, parent_of[np.maximum(model.labels_, 0)], "")
+        line("  its parent themes", pd.factorize(parents)[0], len(model.parents_), 0.0)
+        if name.startswith("ThemeModel"):
+            again = ThemeModel(random_state=0).fit(texts, X)
+            same = np.array_equal(model.labels_, again.labels_) and model.themes_.equals(again.themes_)
+            report(f"  same seed twice -> identical labels and themes: {'yes' if same else 'NO'}")
+            majority = [pd.Series(truth[model.labels_ == c]).mode()[0] or "chatter" for c in range(model.n_themes_)]
+            report("  largest themes (true majority): " + "; ".join(
+                f"{n} ({m})" for n, m in zip(model.themes_[Col.THEME].head(20), majority[:20])))
+            report("  parents: " + "; ".join(model.parents_[Col.PARENT]))
 
 
 def codeframe_banking(report: Callable[[str], None], embedder) -> None:
@@ -125,15 +180,9 @@ def codeframe_banking(report: Callable[[str], None], embedder) -> None:
 
 
 def codeframe_generated(report: Callable[[str], None], embedder) -> None:
-    from corpora.generate import generate_corpus
     from insight.codeframe import Codeframe, CodeframeAssigner
 
-    sentences = generate_corpus(seed=0).sentences
-    unique = sorted(set(sentences["text"]))
-    U = embedder.embed(unique)
-    row = {t: i for i, t in enumerate(unique)}
-    X = U[[row[t] for t in sentences["text"]]]
-    texts = sentences["text"].tolist()
+    sentences, texts, X = _generated(embedder)
     codeframe = Codeframe.default()
     t = time.perf_counter()
     assigner = CodeframeAssigner(codeframe, embedder=embedder).fit(texts, X)
@@ -166,6 +215,7 @@ def run(report: Callable[[str], None] = print) -> None:
         codeframe_banking(report, embedder)
     else:
         report(f"banking77 not found under {DATASETS} (set INSIGHT_DATASETS): discovery and zero-shot skipped")
+    discovery_generated(report, embedder)
     codeframe_generated(report, embedder)
 
 

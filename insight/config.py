@@ -62,7 +62,7 @@ class ThemeConfig:
     mode: str = "auto"
     codeframe: str | None = None
     min_cluster_size: int = 15
-    max_themes: int = 60
+    max_themes: int = 120
     merge_threshold: float = 0.9
     outlier_threshold: float = 0.35
 

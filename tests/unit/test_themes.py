@@ -15,11 +15,15 @@ from insight.themes import (
     CTfidfLabeller,
     FixedLabels,
     PCAReducer,
+    SpectralWardClusterer,
     ThemeModel,
     assign_themes,
     cosine_silhouette,
+    is_content_term,
+    key_phrase,
     light_lemma,
     theme_name,
+    vmf_bic,
 )
 
 
@@ -109,7 +113,9 @@ def test_keywords_and_names_describe_each_topic(fitted, topic_corpus):
         topic = pd.Series(gold[fitted.labels_ == row[Col.THEME_ID]]).mode()[0]
         words = {w for kw in row[Col.KEYWORDS] for w in kw.split()}
         assert len(words & expected[topic]) >= 2, (topic, row[Col.KEYWORDS])
-        assert row[Col.THEME] and " · " in row[Col.THEME] or row[Col.THEME] == row[Col.KEYWORDS][0]
+        name_words = set(row[Col.THEME].replace(" · ", " ").split())
+        assert name_words & expected[topic], (topic, row[Col.THEME])
+        assert all(is_content_term(kw) for kw in row[Col.KEYWORDS])
         assert len(row["representatives"]) == 3
         assert all(gold[[i for i, t in enumerate(topic_corpus[0]) if t == r][0]] == topic
                    for r in row["representatives"])
@@ -222,6 +228,45 @@ def test_light_lemma(word, lemma):
 def test_theme_name_pairs_distinct_keywords():
     assert theme_name(["refund", "refund missing", "bank"], "x") == "refund · bank"
     assert theme_name([], "theme 3") == "theme 3"
+
+
+def test_theme_name_skips_generic_words_and_rare_keywords():
+    # "going" and "don't" are top c-TF-IDF terms here but say nothing; "zebra" is distinctive but in 1 of 20
+    texts = ["The price increase is going too far."] * 8 + ["I don't like the price increase."] * 6 + [
+        "Another price hike, sadly."] * 5 + ["A zebra price note."]
+    keywords = ["going", "don't", "zebra", "price", "increase", "price increase", "hike"]
+    assert theme_name(keywords, "x", texts) == "price increase · hike"
+    assert theme_name(["price", "hike", "increase", "price increase"], "x", texts[:14]) == "price increase"
+    assert theme_name(["going", "told", "zebra"], "fallback phrase", texts) == "fallback phrase"
+    assert not is_content_term("don't feel") and not is_content_term("recommend recommend")
+    assert is_content_term("price increase")
+
+
+def test_key_phrase_keeps_content_words_in_order():
+    assert key_phrase("I was told the delivery window was missed again!") == "delivery window missed"
+    assert key_phrase("Just going to say hi") == "hi"
+    assert key_phrase("I don't know, I think so.") == ""
+
+
+def test_vmf_bic_prefers_the_true_clusters():
+    rng = np.random.default_rng(0)
+    centres = normalize(rng.normal(size=(4, 32)))
+    X = normalize(np.repeat(centres, 60, axis=0) + rng.normal(0, 0.15, (240, 32)))
+    truth = np.repeat(np.arange(4), 60)
+    split = truth * 2 + (np.arange(240) % 2)  # every cluster cut in two at random
+    merged = truth // 2
+    assert vmf_bic(X, truth) < vmf_bic(X, split) and vmf_bic(X, truth) < vmf_bic(X, merged)
+
+
+def test_clusterer_stops_below_k_max_and_ignores_repeats(topic_corpus):
+    _, gold, X = topic_corpus
+    labels = SpectralWardClusterer(n_neighbors=8, k_max=8).fit_predict(X)
+    assert labels.max() + 1 == 4 and adjusted_rand_score(gold, labels) > 0.9
+    # every sentence repeated three times: the same partition, and repeats share their label
+    again = SpectralWardClusterer(n_neighbors=8, k_max=8).fit_predict(np.tile(X, (3, 1)))
+    assert adjusted_rand_score(np.tile(labels, 3), again) == 1.0
+    with pytest.raises(InputError, match="criterion"):
+        SpectralWardClusterer(criterion="gap").fit_predict(X)
 
 
 def test_cosine_silhouette_matches_sklearn():
