@@ -262,7 +262,7 @@ def run_pipeline(
     comments = sentiment.aggregate_comments(sentences, text_result.comments, config=config.sentiment)
     out = _themes_onwards(clock, config, comments, sentences, vectors, cust, embedder=embedder, codeframe=codeframe)
     out["kpis"]["redactions"] = dict(text_result.redactions)
-    agreement = sentiment.score_agreement(comments)
+    agreement = sentiment.score_agreement(comments, by=Col.CHANNEL)
     if agreement is not None:
         out["kpis"]["sentiment_score_agreement"] = agreement
     return RunResult(

@@ -445,8 +445,15 @@ def bin_scores(scores: pd.Series, scale: str) -> pd.Series:
     return pd.cut(s, edges, labels=list(CLASSES)).astype(object).where(s.notna())
 
 
-def score_agreement(comments: pd.DataFrame, score_col: str = Col.SCORE) -> dict | None:
+def score_agreement(comments: pd.DataFrame, score_col: str = Col.SCORE, *, by: str | None = None) -> dict | None:
     """How well text sentiment agrees with the user's own score column.
+
+    Parameters
+    ----------
+    comments : DataFrame with sentiment_score, sentiment_label and ``score_col``
+    score_col : the score column (stars 1-5 or NPS 0-10)
+    by : column whose groups may carry different scales (e.g. ``channel``: stars on
+        reviews, NPS on surveys); each group is then measured on its own scale.
 
     Returns
     -------
@@ -455,8 +462,17 @@ def score_agreement(comments: pd.DataFrame, score_col: str = Col.SCORE) -> dict 
         the accuracy compares ``sentiment_label`` with the binned score (stars
         1-2/3/4-5, NPS 0-6/7-8/9-10, scale detected from the range); None when
         there is no usable score (missing column, fewer than 3 numeric scores,
-        constant scores, or a range that is neither 1-5 nor 0-10).
+        constant scores, or a range that is neither 1-5 nor 0-10). With ``by``,
+        ``{"overall": ..., "by": by, "groups": {value: ...}}``, where "overall" is
+        None when the groups use different scales (pooling them would mislead).
     """
+    if by is not None and by in comments.columns:
+        groups = {str(k): score_agreement(g, score_col) for k, g in comments.groupby(by, sort=True)}
+        groups = {k: v for k, v in groups.items() if v is not None}
+        if not groups:
+            return None
+        pooled = score_agreement(comments, score_col) if len({v["scale"] for v in groups.values()}) == 1 else None
+        return {"overall": pooled, "by": by, "groups": groups}
     if score_col not in comments.columns or Col.SENTIMENT_SCORE not in comments.columns:
         return None
     from scipy.stats import spearmanr

@@ -606,10 +606,25 @@ def render_overview(result: Any, *, key: str) -> None:
         st.info("No customer table: upload one to see churn, NPS and CLV alongside the comments.")
     left, right = st.columns(2)
     left.plotly_chart(charts.sentiment_distribution(result.comments), key=f"{key}:sentiment")
+    _render_score_agreement(kpis.get("sentiment_score_agreement"), key=key)
     right.plotly_chart(charts.volume_by_channel(result.comments), key=f"{key}:channels")
     st.plotly_chart(charts.volume_over_time(result.comments), key=f"{key}:over_time")
     with st.expander("Settings of this run"):
         st.json({"config": result.config.to_dict(), "timings_seconds": dict(result.timings or {})})
+
+
+def _render_score_agreement(agreement: dict[str, Any] | None, *, key: str) -> None:
+    """How well text sentiment agrees with the file's own scores, per channel where scales differ."""
+    if not agreement:
+        return
+    groups = agreement.get("groups") or {"all comments": agreement}
+    rows = [
+        {"comments": name, "score scale": g["scale"], "n": g["n"], "Spearman rho": round(g["spearman_rho"], 2),
+         "3-class agreement": round(g.get("accuracy_3class", float("nan")), 2)}
+        for name, g in groups.items()
+    ]
+    st.caption("Text sentiment vs the file's own score (stars 1–2/3/4–5, NPS 0–6/7–8/9–10):")
+    _table(pd.DataFrame(rows), key=f"{key}:agreement")
 
 
 # --------------------------------------------------------------------------- Themes

@@ -444,6 +444,8 @@ def test_upload_run_merge_and_export_end_to_end():
 
     _goto(at, "Overview")
     assert {m.label: m.value for m in at.metric}["Churn rate"].endswith("%")
+    agreement = _table(at, "overview:agreement").set_index("comments")  # stars on reviews, NPS on surveys
+    assert agreement.loc["review", "score scale"] == "stars" and agreement.loc["survey", "score scale"] == "nps"
 
     _goto(at, "Themes")
     names = _table(at, "themes:table")[Col.THEME].tolist()

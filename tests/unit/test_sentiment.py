@@ -198,3 +198,22 @@ def test_loading_never_unpickles(tmp_path, monkeypatch):
     SentimentModel.load()
     assert calls == [False]
     assert not list(MODELS_DIR.glob("*.pkl")) and not list(MODELS_DIR.glob("*.pickle"))
+
+
+def test_score_agreement_per_channel_keeps_scales_apart():
+    rng = np.random.default_rng(1)
+    stars = rng.integers(1, 6, 300)
+    nps = rng.integers(0, 11, 300)
+    reviews = pd.DataFrame({Col.SCORE: stars, Col.SENTIMENT_SCORE: (stars - 3) / 2 + rng.normal(0, 0.3, 300)})
+    surveys = pd.DataFrame({Col.SCORE: nps, Col.SENTIMENT_SCORE: (nps - 5) / 5 + rng.normal(0, 0.3, 300)})
+    both = pd.concat([reviews.assign(**{Col.CHANNEL: "review"}), surveys.assign(**{Col.CHANNEL: "survey"})])
+    both[Col.SENTIMENT_LABEL] = np.select(
+        [both[Col.SENTIMENT_SCORE] < -0.2, both[Col.SENTIMENT_SCORE] > 0.2], ["negative", "positive"], "neutral"
+    )
+    agree = score_agreement(both, by=Col.CHANNEL)
+    assert agree["overall"] is None  # stars and NPS must not be pooled
+    assert agree["groups"]["review"]["scale"] == "stars" and agree["groups"]["survey"]["scale"] == "nps"
+    assert min(g["spearman_rho"] for g in agree["groups"].values()) > 0.7
+    pooled = score_agreement(both)
+    assert pooled["scale"] == "nps" and pooled["accuracy_3class"] < agree["groups"]["review"]["accuracy_3class"]
+
