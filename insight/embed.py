@@ -119,7 +119,9 @@ def _load_minilm():
     model_dir = verify_minilm_weights()
     os.environ["HF_HUB_OFFLINE"] = "1"  # nothing may be downloaded at run time
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()  # insight reports its own progress
     return SentenceTransformer(str(model_dir), device="cpu")
 
 
