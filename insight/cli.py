@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--id-col", help="column holding the customer id")
     analyze.add_argument("--date-col", help="column holding the comment date")
     analyze.add_argument("--score-col", help="column holding a rating / NPS / CSAT score")
-    analyze.add_argument("--seed", type=int, default=0, help="seed of every stochastic step (default 0)")
+    analyze.add_argument("--seed", type=int, help="seed of every stochastic step (default: the config's, 0)")
     analyze.add_argument("--config", type=Path, help="TOML/JSON config file (InsightConfig)")
     analyze.add_argument("--embedder", help="embedding backend, e.g. minilm.v1 or tfidf_lsa.v1")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -62,13 +62,14 @@ class _ProgressBar:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from insight import codeframe as codeframe_mod
-    from insight import report
+    from insight import report, store
+    from insight.codeframe import Codeframe
     from insight.config import InsightConfig
     from insight.pipeline import run_pipeline
 
     config = InsightConfig.load(args.config) if args.config else InsightConfig()
-    config = config.replace(seed=args.seed)
+    if args.seed is not None:
+        config = config.replace(seed=args.seed)
     if args.embedder:
         config = config.replace(embed__backend=args.embedder)
     roles = {
@@ -81,7 +82,7 @@ def _analyze(args: argparse.Namespace) -> int:
         }.items()
         if col
     }
-    frame = codeframe_mod.Codeframe.from_yaml(args.codeframe) if args.codeframe else None
+    frame = Codeframe.from_yaml(args.codeframe) if args.codeframe else None
     bar = None if args.quiet else _ProgressBar()
     try:
         result = run_pipeline(
@@ -91,9 +92,7 @@ def _analyze(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     written = report.write_outputs(result, args.out)
-    from insight import store
-
-    store.save_run(result, Path(args.out) / "run")
+    store.save_run(result, args.out / "run")
     acc = result.feedback.accounting()
     print(
         f"insight: {acc['rows_in']} rows in, {acc['rows_kept']} kept, {acc['rows_dropped']} dropped; "

@@ -149,8 +149,24 @@ class InsightConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> "InsightConfig":
-        """Read a TOML or JSON config file."""
+        """Read a TOML or JSON config file.
+
+        Raises
+        ------
+        insight.errors.InputError
+            The file cannot be read, is not valid TOML/JSON, or names unknown settings.
+        """
+        from insight.errors import InputError
+
         path = Path(path)
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-        return cls.from_dict(data)
+        try:
+            text = path.read_text(encoding="utf-8")
+            data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+            return cls.from_dict(data)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"Cannot read the config file {path}: {exc}.") from None
+        except TypeError as exc:
+            raise InputError(
+                f"The config file {path} has a setting insight does not know: {exc}.",
+                hint="See insight/config.py for the settings of each stage.",
+            ) from None

@@ -123,8 +123,7 @@ def comment_themes(sentences: pd.DataFrame, assignments: pd.DataFrame) -> pd.Dat
 def _theme_stats(themes: pd.DataFrame, ct: pd.DataFrame, n_comments: int) -> pd.DataFrame:
     """Add comment counts, share and mean sentiment to the theme table."""
     stats = ct.groupby(Col.THEME).agg(n_comments=(Col.COMMENT_ID, "nunique"), avg_sentiment=(Col.SENTIMENT_SCORE, "mean"))
-    out = themes.drop(columns=[c for c in ("n_comments", "avg_sentiment", "share") if c in themes], errors="ignore")
-    out = out.merge(stats, left_on=Col.THEME, right_index=True, how="left")
+    out = themes.merge(stats, left_on=Col.THEME, right_index=True, how="left")
     out["n_comments"] = out["n_comments"].fillna(0).astype(int)
     out["share"] = out["n_comments"] / max(n_comments, 1)
     return out.sort_values("n_comments", ascending=False, kind="stable").reset_index(drop=True)

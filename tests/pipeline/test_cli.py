@@ -88,3 +88,15 @@ def test_bad_input_exits_with_one_line(tmp_path, content, code):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and f"[{code}" in lines[0], done.stderr
+
+
+@pytest.mark.parametrize(
+    ("config", "fragment"),
+    [("[drivers]\nmin_suport = 10\n", "min_suport"), ("seed = [", "Cannot read the config file")],
+)
+def test_bad_config_file_is_one_specific_line(small_corpus, tmp_path, config, fragment):
+    path = tmp_path / "settings.toml"
+    path.write_text(config)
+    done = _insight("analyze", "--feedback", str(small_corpus.folder / "feedback.csv"), "--config", str(path), "--quiet")
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and fragment in done.stderr
