@@ -109,7 +109,6 @@ def test_upload_analyse_see_drivers_and_export(chromium_browser, streamlit_url, 
         expect(chart.locator(".scatterlayer .point").first).to_be_attached(timeout=UI_TIMEOUT_MS)
         assert chart.locator(".ytick").count() > 0  # themes on the axis
         chart.scroll_into_view_if_needed()
-        README_SCREENSHOT.parent.mkdir(exist_ok=True)
         _screenshot(page, "3_drivers")
 
         _open_page(page, "Export")
