@@ -11,7 +11,6 @@ from insight.codeframe import Codeframe, CodeframeAssigner, CodeframeTheme
 from insight.errors import InputError, NotFittedError
 from insight.schemas import Col
 from insight.themes import ThemeModel, assign_themes
-from tests.unit.test_themes import minilm, topic_corpus  # noqa: F401  (session fixtures)
 
 DEFAULT_NAMES = {
     "Billing & pricing": {"billing errors", "price increase", "value for money"},
