@@ -104,7 +104,3 @@ class ModelIntegrityError(InsightError):
     """Shipped model weights do not match their recorded checksum."""
 
     code = "I600"
-
-
-class SmallSampleWarning(UserWarning):
-    """An estimate rests on fewer observations than the minimum support."""
