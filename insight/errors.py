@@ -1,4 +1,4 @@
-"""One catalogue of the errors and warnings insight raises.
+"""One catalogue of the errors insight raises.
 
 Every error carries a stable ``code`` and a message that says what was found,
 what was expected and what to do, so the CLI can print one line and the app can
