@@ -53,6 +53,16 @@ def _split(obj: Any, prefix: str, folder: Path) -> dict[str, Any]:
     return meta
 
 
+def _read_frame(path: Path) -> pd.DataFrame:
+    """Read a stored frame; list cells (theme keywords, a comment's themes) come back
+    from Parquet as numpy arrays and are turned back into the lists the run held."""
+    frame = pd.read_parquet(path)
+    for column in frame.columns[frame.dtypes == object]:
+        if frame[column].map(lambda v: isinstance(v, np.ndarray)).any():
+            frame[column] = frame[column].map(lambda v: v.tolist() if isinstance(v, np.ndarray) else v)
+    return frame
+
+
 def _import(path: str) -> Any:
     module, _, name = path.rpartition(".")
     return getattr(__import__(module, fromlist=[name]), name)
@@ -67,7 +77,7 @@ def _join(meta: dict[str, Any], folder: Path, **extra: Any) -> Any:
             continue
         value = meta[f.name]
         if isinstance(value, dict) and "__frame__" in value:
-            value = pd.read_parquet(folder / value["__frame__"])
+            value = _read_frame(folder / value["__frame__"])
         elif isinstance(value, dict) and "__config__" in value:
             value = InsightConfig.from_dict(value["__config__"])
         elif isinstance(value, dict) and "__class__" in value:

@@ -128,7 +128,7 @@ def _fixture_result():
             Col.PARENT: None,
             Col.KEYWORDS: [t.split()[:2] for t in names],
             "description": names,
-            "representatives": [[THEMES[t][0] + "."] for t in names],
+            "representatives": [[THEMES[t][0] + ".", THEMES[t][0] + " again."] for t in names],
             "n_sentences": [int((assignments[Col.THEME] == t).sum()) for t in names],
         }
     ).merge(stats, left_on=Col.THEME, right_index=True)
@@ -364,6 +364,9 @@ def test_precomputed_demo_run_opens_at_start(result, tmp_path, monkeypatch):
     assert not at.exception and not at.error, _texts(at.error)
     assert any("demo corpus" in t and f"{len(result.comments)} comments" in t for t in _texts(at.success))
     assert len(at.session_state[ui.STATE_RESULT].comments) == len(result.comments)
+    _goto(at, "Themes")  # a saved run's list cells (keywords, representatives) must render like a fresh run's
+    assert not at.exception, at.exception
+    assert len(_table(at, "themes:verbatims")) > 0
     _goto(at, "Drivers")
     assert at.radio(key="drivers:outcome").options == ["churn", "nps", "clv"]
 

@@ -114,4 +114,7 @@ def test_store_round_trip(small_run, tmp_path):
     np.testing.assert_array_equal(loaded.embeddings, small_run.embeddings)
     assert loaded.config == small_run.config
     assert loaded.feedback.accounting() == small_run.feedback.accounting()
+    # list cells come back as lists, as in a fresh run (Parquet hands back arrays)
+    assert isinstance(loaded.themes[Col.KEYWORDS].iloc[0], list)
+    assert all(isinstance(v, list) for v in loaded.comments[Col.THEMES])
     assert len(list_runs(tmp_path / "runs.duckdb")) == 1
