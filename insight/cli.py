@@ -28,6 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--seed", type=int, help="seed of every stochastic step (default: the config's, 0)")
     analyze.add_argument("--config", type=Path, help="TOML/JSON config file (InsightConfig)")
     analyze.add_argument("--embedder", help="embedding backend, e.g. minilm.v1 or tfidf_lsa.v1")
+    analyze.add_argument(
+        "--adapt-sentiment",
+        action="store_true",
+        help="adapt the sentiment head to the file's own score column (stars/NPS as weak labels)",
+    )
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -72,6 +77,8 @@ def _analyze(args: argparse.Namespace) -> int:
         config = config.replace(seed=args.seed)
     if args.embedder:
         config = config.replace(embed__backend=args.embedder)
+    if args.adapt_sentiment:
+        config = config.replace(sentiment__adapt_to_scores=True)
     roles = {
         role: col
         for role, col in {

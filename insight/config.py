@@ -74,11 +74,14 @@ class SentimentConfig:
     neutral_band : comment scores within +-neutral_band are labelled neutral.
     adapt_priors : re-estimate the class balance on the user's sentences (EM,
         Saerens et al. 2002) before labelling them.
+    adapt_to_scores : refit the head on the file's own score column (stars or NPS,
+        binned) used as weak labels, and report the held-out gain.
     """
 
     model: str = "head.v1"
     neutral_band: float = 0.2
     adapt_priors: bool = False
+    adapt_to_scores: bool = False
 
 
 @dataclass(frozen=True)

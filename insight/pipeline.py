@@ -255,12 +255,25 @@ def run_pipeline(
     )
     # the head reads MiniLM vectors; with another backend it embeds the sentences itself
     head_vectors = vectors if config.embed.backend == sentiment.EMBEDDER else None
+    head, adaptation = None, None
+    if config.sentiment.adapt_to_scores:
+        head, adaptation = clock.run(
+            "sentiment",
+            sentiment.adapt_from_comments,
+            text_result.comments,
+            text_result.sentences,
+            head_vectors,
+            config=config.sentiment,
+            random_state=config.seed,
+        )
     sentences = clock.run(
-        "sentiment", sentiment.score_sentences, text_result.sentences, head_vectors, config=config.sentiment
+        "sentiment", sentiment.score_sentences, text_result.sentences, head_vectors, config=config.sentiment, model=head
     )
     comments = sentiment.aggregate_comments(sentences, text_result.comments, config=config.sentiment)
     out = _themes_onwards(clock, config, comments, sentences, vectors, cust, embedder=embedder, codeframe=codeframe)
     out["kpis"]["redactions"] = dict(text_result.redactions)
+    if adaptation is not None:
+        out["kpis"]["sentiment_adaptation"] = adaptation
     agreement = sentiment.score_agreement(comments, by=Col.CHANNEL)
     if agreement is not None:
         out["kpis"]["sentiment_score_agreement"] = agreement

@@ -553,3 +553,54 @@ def adapt_to_scores(
     report = {"scale": scale, "n_train": int(len(train)), "n_test": int(len(test)),
               "before": evaluate(model, test), "after": evaluate(refit(train), test)}
     return refit(np.arange(len(y))), report
+
+
+def adapt_from_comments(
+    comments: pd.DataFrame,
+    sentences: pd.DataFrame,
+    embeddings: np.ndarray | None,
+    *,
+    config: SentimentConfig = SentimentConfig(),
+    random_state: int = 0,
+) -> tuple[SentimentModel, dict]:
+    """Adapt the shipped head to a file's own scores, at the comment level.
+
+    A score belongs to a comment, so each comment is one weak-labelled example:
+    its text and the normalised mean of its sentences' embeddings. Where channels
+    carry different scales (stars on reviews, NPS on surveys) only the channel
+    with the most scored comments is used, and the report says which.
+
+    Returns
+    -------
+    (model, report) : the adapted model and :func:`adapt_to_scores`' report
+        (+ ``channel``), or the shipped model and ``{"skipped": reason}`` when the
+        file has no usable score column.
+    """
+    model = SentimentModel.load(config.model)
+    if Col.SCORE not in comments.columns:
+        return model, {"skipped": "no score column"}
+    scored = comments.loc[pd.to_numeric(comments[Col.SCORE], errors="coerce").notna()]
+    channel = None
+    agreement_by = Col.CHANNEL if Col.CHANNEL in scored.columns else None
+    if agreement_by is not None:
+        scales = {k: detect_score_scale(g[Col.SCORE]) for k, g in scored.groupby(agreement_by, sort=True)}
+        if len(set(scales.values()) - {None}) > 1:
+            channel = str(scored[agreement_by].value_counts().idxmax())
+            scored = scored.loc[scored[agreement_by].astype(str) == channel]
+    if embeddings is None:
+        embeddings = _embed(sentences[Col.TEXT].tolist())
+    codes, ids = pd.factorize(sentences[Col.COMMENT_ID])
+    sums = np.zeros((len(ids), embeddings.shape[1]), dtype=np.float64)
+    np.add.at(sums, codes, embeddings)
+    at = pd.Index(ids).get_indexer(scored[Col.COMMENT_ID])
+    scored = scored.loc[at >= 0]  # every comment keeps a sentence; guard anyway
+    vectors = sums[at[at >= 0]].astype(np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    try:
+        adapted, report = adapt_to_scores(
+            model, scored[Col.TEXT].tolist(), vectors, scored[Col.SCORE], random_state=random_state
+        )
+    except InsufficientDataError as exc:
+        return model, {"skipped": exc.message}
+    return adapted, {**report, "channel": channel}
+

@@ -552,7 +552,17 @@ def render_run(*, key: str) -> None:
                 step=5,
                 key=f"{key}:min_support",
             )
-        config = InsightConfig().replace(seed=int(seed), themes__mode=mode, drivers__min_support=int(support))
+            adapt = st.checkbox(
+                "Adapt sentiment to this file's own scores (stars / NPS as weak labels)",
+                key=f"{key}:adapt_sentiment",
+                help="Refits the sentiment head on your scored comments; the held-out gain is shown on the Overview.",
+            )
+        config = InsightConfig().replace(
+            seed=int(seed),
+            themes__mode=mode,
+            drivers__min_support=int(support),
+            sentiment__adapt_to_scores=bool(adapt),
+        )
         if st.button("Analyse", key=f"{key}:run", type="primary"):
             with _guard("The analysis"):
                 feedback = _ingested("feedback", config)
@@ -607,6 +617,7 @@ def render_overview(result: Any, *, key: str) -> None:
     left, right = st.columns(2)
     left.plotly_chart(charts.sentiment_distribution(result.comments), key=f"{key}:sentiment")
     _render_score_agreement(kpis.get("sentiment_score_agreement"), key=key)
+    _render_adaptation(kpis.get("sentiment_adaptation"))
     right.plotly_chart(charts.volume_by_channel(result.comments), key=f"{key}:channels")
     st.plotly_chart(charts.volume_over_time(result.comments), key=f"{key}:over_time")
     with st.expander("Settings of this run"):
@@ -625,6 +636,22 @@ def _render_score_agreement(agreement: dict[str, Any] | None, *, key: str) -> No
     ]
     st.caption("Text sentiment vs the file's own score (stars 1–2/3/4–5, NPS 0–6/7–8/9–10):")
     _table(pd.DataFrame(rows), key=f"{key}:agreement")
+
+
+def _render_adaptation(report: dict[str, Any] | None) -> None:
+    """The held-out gain of adapting the sentiment head to the file's own scores."""
+    if not report:
+        return
+    if "skipped" in report:
+        st.caption(f"Sentiment was not adapted to your scores: {md_escape(report['skipped'])}.")
+        return
+    before, after = report["before"], report["after"]
+    where = f" ({md_escape(report['channel'])} comments)" if report.get("channel") else ""
+    st.caption(
+        f"Sentiment adapted to your {report['scale']} scores{where}: held-out accuracy "
+        f"{before['accuracy']:.2f} → {after['accuracy']:.2f}, macro-F1 {before['macro_f1']:.2f} → "
+        f"{after['macro_f1']:.2f} (n = {report['n_test']})."
+    )
 
 
 # --------------------------------------------------------------------------- Themes

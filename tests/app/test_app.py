@@ -436,10 +436,12 @@ def test_upload_run_merge_and_export_end_to_end():
     at.file_uploader(key="upload:customers_file").upload("customers.csv", customers, "text/csv").run()
     at.selectbox(key="upload:customers:role:churned").set_value("flag_a").run()
     _goto(at, "Run")
+    at.checkbox(key="run:adapt_sentiment").check().run()
     at.button(key="run:run").click().run(timeout=300)
     assert not at.exception
     assert not at.error, _texts(at.error)
     result = at.session_state[ui.STATE_RESULT]
+    assert result.config.sentiment.adapt_to_scores and "before" in result.kpis["sentiment_adaptation"]
     assert result.drivers is not None and at.session_state[ui.STATE_RUN_INFO]["files"]["customers"]["roles"] == {
         "churned": "flag_a"
     }
@@ -447,6 +449,7 @@ def test_upload_run_merge_and_export_end_to_end():
 
     _goto(at, "Overview")
     assert {m.label: m.value for m in at.metric}["Churn rate"].endswith("%")
+    assert any("Sentiment adapted to your stars scores" in t for t in _texts(at.caption))
     agreement = _table(at, "overview:agreement").set_index("comments")  # stars on reviews, NPS on surveys
     assert agreement.loc["review", "score scale"] == "stars" and agreement.loc["survey", "score scale"] == "nps"
 

@@ -100,3 +100,17 @@ def test_bad_config_file_is_one_specific_line(small_corpus, tmp_path, config, fr
     done = _insight("analyze", "--feedback", str(small_corpus.folder / "feedback.csv"), "--config", str(path), "--quiet")
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and fragment in done.stderr
+
+
+def test_adapt_sentiment_reports_its_held_out_gain(small_corpus, tmp_path):
+    out = tmp_path / "out"
+    done = _insight(
+        "analyze", "--feedback", str(small_corpus.folder / "feedback.csv"), "--codeframe",
+        "models/codeframe_default.yaml", "--adapt-sentiment", "--out", str(out), "--quiet",
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads((out / "summary.json").read_text())["kpis"]["sentiment_adaptation"]
+    assert report["channel"] == "review" and report["scale"] == "stars"  # generated ratings: stars on reviews
+    assert report["n_test"] > 100
+    assert 0 <= report["before"]["accuracy"] <= 1 and 0 <= report["after"]["accuracy"] <= 1
+    assert json.loads((out / "summary.json").read_text())["settings"]["sentiment"]["adapt_to_scores"] is True

@@ -217,3 +217,27 @@ def test_score_agreement_per_channel_keeps_scales_apart():
     pooled = score_agreement(both)
     assert pooled["scale"] == "nps" and pooled["accuracy_3class"] < agree["groups"]["review"]["accuracy_3class"]
 
+
+
+def test_adapt_from_comments_uses_each_channels_own_scale_and_reports_the_gain():
+    from insight.sentiment import adapt_from_comments
+
+    rng = np.random.default_rng(0)
+    good = ["I love it, works great.", "Excellent service, very happy.", "Really good value."]
+    bad = ["It broke and nobody helped.", "Terrible, I want a refund.", "Awful experience, very slow."]
+    rows = []
+    for i in range(160):
+        positive = i % 2 == 0
+        rows.append({Col.COMMENT_ID: f"c{i}", Col.TEXT: (good if positive else bad)[i % 3],
+                     Col.CHANNEL: "review" if i < 120 else "survey",
+                     Col.SCORE: (rng.integers(4, 6) if positive else rng.integers(1, 3)) if i < 120
+                     else (rng.integers(9, 11) if positive else rng.integers(0, 6))})
+    comments = pd.DataFrame(rows)
+    sentences = comments[[Col.COMMENT_ID, Col.TEXT]].copy()
+    model, report = adapt_from_comments(comments, sentences, None)
+    assert report["channel"] == "review" and report["scale"] == "stars"  # stars and NPS are not pooled
+    assert report["n_train"] + report["n_test"] == 120
+    assert report["after"]["accuracy"] >= report["before"]["accuracy"]
+    assert model.metadata["adapted_to_scores"] == "stars"
+    _, skipped = adapt_from_comments(comments.drop(columns=[Col.SCORE]), sentences, None)
+    assert skipped == {"skipped": "no score column"}
