@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -144,6 +145,17 @@ def _empty(title: str, message: str) -> go.Figure:
     return fig
 
 
+def _ci_bars(rows: pd.DataFrame, effect: str, low: str, high: str, **style: Any) -> dict[str, Any]:
+    """Asymmetric horizontal error bars from an effect and its interval columns."""
+    return dict(
+        type="data",
+        symmetric=False,
+        array=(rows[high] - rows[effect]).to_numpy(),
+        arrayminus=(rows[effect] - rows[low]).to_numpy(),
+        **style,
+    )
+
+
 def forest_chart(
     drivers: pd.DataFrame,
     outcome: str,
@@ -211,13 +223,7 @@ def forest_chart(
                 y=plain(rows[Col.THEME]),
                 mode="markers",
                 marker=marker,
-                error_x=dict(
-                    type="data",
-                    symmetric=False,
-                    array=(rows[Col.CI_HIGH] - rows[Col.EFFECT]).to_numpy(),
-                    arrayminus=(rows[Col.EFFECT] - rows[Col.CI_LOW]).to_numpy(),
-                    color=GREY if name == INSUFFICIENT else "#555555",
-                ),
+                error_x=_ci_bars(rows, Col.EFFECT, Col.CI_LOW, Col.CI_HIGH, color=GREY if name == INSUFFICIENT else "#555555"),
                 customdata=np.column_stack([rows[Col.N_WITH], rows[Col.Q_VALUE]]),
                 hovertemplate="%{y}: %{x:.3g}<br>n with theme %{customdata[0]}<br>q %{customdata[1]:.3g}<extra></extra>",
             )
@@ -226,14 +232,7 @@ def forest_chart(
         rows = frame.loc[frame[Col.ADJUSTED_EFFECT].notna()]
         error = None
         if {"adjusted_ci_low", "adjusted_ci_high"} <= set(rows.columns):
-            error = dict(
-                type="data",
-                symmetric=False,
-                array=(rows["adjusted_ci_high"] - rows[Col.ADJUSTED_EFFECT]).to_numpy(),
-                arrayminus=(rows[Col.ADJUSTED_EFFECT] - rows["adjusted_ci_low"]).to_numpy(),
-                color=PALETTE[7],
-                thickness=1,
-            )
+            error = _ci_bars(rows, Col.ADJUSTED_EFFECT, "adjusted_ci_low", "adjusted_ci_high", color=PALETTE[7], thickness=1)
         fig.add_trace(
             go.Scatter(
                 name=ADJUSTED,
