@@ -96,9 +96,9 @@ def _guard(action: str) -> Iterator[None]:
     try:
         yield
     except InsightError as exc:
-        st.error(f"{action} failed: {exc.one_line()}")
+        st.error(md_escape(f"{action} failed: {exc.one_line()}"))
     except Exception as exc:  # noqa: BLE001 - the app must never show a traceback
-        st.error(f"{action} failed unexpectedly: {type(exc).__name__}: {exc}".replace("\n", " "))
+        st.error(md_escape(f"{action} failed unexpectedly: {type(exc).__name__}: {exc}".replace("\n", " ")))
 
 
 def _table(frame: pd.DataFrame, *, key: str, **kwargs: Any) -> None:
@@ -347,7 +347,8 @@ def render_start(result: Any, *, key: str) -> None:
 
 
 def _analyse_demo(*, key: str) -> None:
-    config = InsightConfig()
+    # the same settings as `make run`'s precomputed demo: the default codeframe
+    config = InsightConfig().replace(themes__mode="codeframe")
     files: dict[str, Any] = {}
     for kind in ("feedback", "customers"):
         path = DEMO_DIR / f"{kind}.csv"
@@ -414,7 +415,7 @@ def _render_table_upload(kind: str, config: InsightConfig, *, key: str) -> Any:
     with _guard(f"Reading {name}"):
         found = _inspect(kind, name, digest(data), _config_json(config), data)
         if found["ambiguous"]:
-            st.warning(f"Please choose: {found['ambiguous']}")
+            st.warning(md_escape(f"Please choose: {found['ambiguous']}"))
         for warning in found["warnings"]:
             st.caption(f"Note: {md_escape(warning)}")
         if len(found["text_columns"]) > 1:
@@ -731,7 +732,8 @@ def _render_verbatims(result: Any, *, key: str) -> None:
     if Col.CHANNEL in result.comments and result.comments[Col.CHANNEL].notna().any():
         channels = sorted(result.comments[Col.CHANNEL].dropna().astype(str).unique())
         picked = filters[1].multiselect("Channel", channels, default=channels, key=f"{key}:f_channel")
-        frame = frame.loc[frame[Col.CHANNEL].astype(str).isin(picked)]
+        if set(picked) != set(channels):  # untouched filters keep rows whose value is missing
+            frame = frame.loc[frame[Col.CHANNEL].astype(str).isin(picked)]
     segment_cols = _segment_columns(result, frame)
     if segment_cols:
         column = filters[2].selectbox("Segment", [_NONE, *segment_cols], key=f"{key}:f_segment")
@@ -743,12 +745,13 @@ def _render_verbatims(result: Any, *, key: str) -> None:
             picked = filters[2].multiselect(
                 f"{column} is", values, default=values, key=f"{key}:f_segment_values:{column}"
             )
-            frame = frame.loc[frame[column].astype(str).isin(picked)]
+            if set(picked) != set(values):
+                frame = frame.loc[frame[column].astype(str).isin(picked)]
     all_dates = pd.to_datetime(result.comments[Col.DATE], errors="coerce") if Col.DATE in result.comments else None
     if all_dates is not None and all_dates.notna().any():
         lo, hi = all_dates.min().date(), all_dates.max().date()
         span = filters[3].date_input("Dates", (lo, hi), min_value=lo, max_value=hi, key=f"{key}:f_dates")
-        if isinstance(span, tuple | list) and len(span) == 2:
+        if isinstance(span, tuple | list) and len(span) == 2 and tuple(span) != (lo, hi):
             dates = pd.to_datetime(frame[Col.DATE], errors="coerce").dt.date
             frame = frame.loc[((dates >= span[0]) & (dates <= span[1])).to_numpy()]
     st.caption(f"{len(frame):,} sentences")

@@ -9,6 +9,7 @@ corpus through the real uploader and run the real pipeline.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -180,6 +181,11 @@ def _texts(elements) -> list[str]:
     return [str(e.value) for e in elements]
 
 
+def _shown(elements) -> list[str]:
+    """What the reader sees of markdown elements: escaped characters without their backslash."""
+    return [re.sub(r"\\(.)", r"\1", t) for t in _texts(elements)]
+
+
 def _table(at: AppTest, key: str) -> pd.DataFrame:
     """The table ui._table drew in the container keyed ``key``."""
     (table,) = at.container(key).dataframe
@@ -341,7 +347,7 @@ def test_codeframe_edits_and_undo(result):
     at.text_input(key="themes:cf:rename_new").input("money and speed").run()
     at.button(key="themes:cf:rename").click().run()
     assert not at.exception
-    assert any("[I100]" in e and "exists" in e for e in _texts(at.error)), _texts(at.error)
+    assert any("[I100]" in e and "exists" in e for e in _shown(at.error)), _texts(at.error)
     # the run itself is untouched until Re-assign
     assert at.session_state[ui.STATE_RESULT] is result
 
@@ -425,7 +431,7 @@ def test_bad_file_shows_the_specific_error(name, data, code):
     at.session_state[ui.STATE_UPLOAD.format(kind="feedback")] = (name, data)
     at.run()
     assert not at.exception
-    errors = _texts(at.error)
+    errors = _shown(at.error)
     assert len(errors) == 1 and code in errors[0] and "Traceback" not in errors[0], errors
 
 
