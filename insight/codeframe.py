@@ -328,11 +328,19 @@ def _check_name(name: Any) -> str:
     return name.strip()
 
 
+def _is_file(text: str) -> bool:
+    """Whether ``text`` names an existing file (a long one-line YAML text is no file name)."""
+    try:
+        return Path(text).is_file()
+    except OSError:
+        return False
+
+
 def _read_yaml_source(path_or_text: str | Path) -> str:
     """YAML text from a path (Path, or a one-line str naming a .yaml/.yml or existing file) or text."""
     if isinstance(path_or_text, Path) or (
         isinstance(path_or_text, str) and "\n" not in path_or_text
-        and (path_or_text.endswith((".yaml", ".yml")) or Path(path_or_text).is_file())
+        and (path_or_text.endswith((".yaml", ".yml")) or _is_file(path_or_text))
     ):
         path = Path(path_or_text)
         if not path.is_file():

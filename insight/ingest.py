@@ -1308,7 +1308,11 @@ def ingest_feedback(
     user = pd.concat([user] * len(text_columns), ignore_index=True) if wide else user
 
     reason = pd.Series(None, index=data.index, dtype=object)
-    empty = ~data[Col.TEXT].str.contains(_HAS_CONTENT, regex=True).fillna(False).astype(bool)
+    # judged on the text as the text stage will see it: "<br>" or "&nbsp;" alone is empty
+    from insight.text import clean_text
+
+    cleaned = data[Col.TEXT].map(lambda t: clean_text(t) if isinstance(t, str) else "")
+    empty = ~cleaned.str.contains(_HAS_CONTENT, regex=True).fillna(False).astype(bool)
     reason[empty] = DROP_EMPTY_TEXT
     if config.drop_duplicates:
         whole_row = pd.concat([frame] * len(text_columns), ignore_index=True).assign(_src=data[Col.SOURCE_COLUMN])

@@ -583,9 +583,11 @@ def adapt_from_comments(
     channel = None
     agreement_by = Col.CHANNEL if Col.CHANNEL in scored.columns else None
     if agreement_by is not None:
-        scales = {k: detect_score_scale(g[Col.SCORE]) for k, g in scored.groupby(agreement_by, sort=True)}
-        if len(set(scales.values()) - {None}) > 1:
-            channel = str(scored[agreement_by].value_counts().idxmax())
+        scales = {str(k): detect_score_scale(g[Col.SCORE]) for k, g in scored.groupby(agreement_by, sort=True)}
+        usable = [k for k, scale in scales.items() if scale is not None]
+        if len(set(scales.values())) > 1 and usable:  # mixed or unreadable scales: one readable channel
+            counts = scored[agreement_by].astype(str).value_counts()
+            channel = max(usable, key=lambda k: counts[k])
             scored = scored.loc[scored[agreement_by].astype(str) == channel]
     if embeddings is None:
         embeddings = _embed(sentences[Col.TEXT].tolist())

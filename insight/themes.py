@@ -794,12 +794,17 @@ def _content_keywords(pool: list[list[str]], n_keywords: int) -> list[list[str]]
 
 
 def _dedupe_names(names: list[str]) -> list[str]:
-    """Make names unique by appending " (2)", " (3)", ... to repeats."""
-    seen: dict[str, int] = {}
+    """Make names unique by appending " (2)", " (3)", ... to repeats (never onto a name in use)."""
+    taken = set(names)
+    seen: set[str] = set()
     out = []
     for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+        unique, n = name, 1
+        while unique in seen or (unique != name and unique in taken):
+            n += 1
+            unique = f"{name} ({n})"
+        seen.add(unique)
+        out.append(unique)
     return out
 
 

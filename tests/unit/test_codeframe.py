@@ -265,3 +265,12 @@ def test_assign_themes_codeframe_mode(small, minilm, topic_corpus):  # noqa: F81
     assert all(len(r) == 3 for r in themes["representatives"])
     default = assign_themes(sentences, X, config=ThemeConfig(mode="codeframe"), embedder=minilm)
     assert len(default.themes) == 14
+
+
+def test_one_line_yaml_longer_than_a_file_name_is_read_as_text():
+    text = yaml.safe_dump(
+        {"themes": [{"name": f"theme {i}", "description": "a long enough description"} for i in range(40)]},
+        default_flow_style=True, width=100_000,
+    )
+    assert "\n" not in text.strip() and len(text) > 300
+    assert len(Codeframe.from_yaml(text).themes) == 40

@@ -609,3 +609,9 @@ def test_conflicting_duplicate_ids_are_counted_not_raised():
     result = assert_accounted(ingest_customers(frame))
     assert result.accounting()["dropped_by_reason"] == {DROP_CONFLICTING_ID: 2, DROP_DUPLICATE_ID: 1}
     assert result.data[Col.CUSTOMER_ID].tolist() == ["b"]
+
+
+def test_markup_only_text_is_dropped_as_empty():
+    result = ingest_feedback(pd.DataFrame({"text": ["<br>", "&nbsp;", "<p> </p>", "The app is great."]}))
+    assert result.accounting()["dropped_by_reason"] == {"empty text": 3}
+    assert result.data["text"].tolist() == ["The app is great."]

@@ -239,5 +239,7 @@ def test_adapt_from_comments_uses_each_channels_own_scale_and_reports_the_gain()
     assert report["n_train"] + report["n_test"] == 120
     assert report["after"]["accuracy"] >= report["before"]["accuracy"]
     assert model.metadata["adapted_to_scores"] == "stars"
+    unreadable = comments.assign(**{Col.SCORE: np.where(comments[Col.CHANNEL] == "survey", 55, comments[Col.SCORE])})
+    assert adapt_from_comments(unreadable, sentences, None)[1]["channel"] == "review"  # a 0-100 channel is skipped
     _, skipped = adapt_from_comments(comments.drop(columns=[Col.SCORE]), sentences, None)
     assert skipped == {"skipped": "no score column"}
