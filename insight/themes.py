@@ -334,15 +334,21 @@ class CTfidfLabeller:
     min_share: float = 0.02
 
     def keywords(self, docs_per_class: Sequence[Sequence[str]], n_keywords: int) -> list[list[str]]:
-        class_docs = [" \n ".join(docs) for docs in docs_per_class]
+        from scipy.sparse import csr_matrix
+
         vectorizer = CountVectorizer(
             tokenizer=tokenize, token_pattern=None, lowercase=False, stop_words=STOP_WORDS,
             ngram_range=self.ngram_range,
         )
+        # count per sentence, then sum per class: bigrams never span two sentences
+        flat = [doc for docs in docs_per_class for doc in docs]
+        owner = np.repeat(np.arange(len(docs_per_class)), [len(docs) for docs in docs_per_class])
         try:
-            counts = vectorizer.fit_transform(class_docs)
+            per_doc = vectorizer.fit_transform(flat)
         except ValueError:  # every class has only stop words / no letters
-            return [[] for _ in class_docs]
+            return [[] for _ in docs_per_class]
+        to_class = csr_matrix((np.ones(len(flat)), (owner, np.arange(len(flat)))), shape=(len(docs_per_class), len(flat)))
+        counts = to_class @ per_doc
         weights = ClassTfidfTransformer(norm=None).fit(counts).transform(counts).toarray()
         floor = np.maximum(2.0, self.min_share * np.array([len(d) for d in docs_per_class], dtype=float))
         frequent = counts.toarray() >= floor[:, None]

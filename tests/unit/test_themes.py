@@ -246,3 +246,11 @@ def test_deduplicated_names_never_collide_with_existing_ones():
 
     names = _dedupe_names(["a", "a", "a (2)", "b"])
     assert len(set(names)) == 4 and names[0] == "a" and names[2] == "a (2)" and names[3] == "b"
+
+
+def test_ctfidf_bigrams_never_span_two_sentences():
+    from insight.themes import CTfidfLabeller
+
+    keywords = CTfidfLabeller().keywords([["refund missing", "bank late", "refund missing"], ["app crash"] * 3], 10)
+    assert "missing bank" not in keywords[0] and "late refund" not in keywords[0]
+    assert "crash app" not in keywords[1] and "app crash" in keywords[1]
