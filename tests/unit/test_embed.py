@@ -245,3 +245,11 @@ def test_registry_refuses_to_rebind_a_name():
     with pytest.raises(ValueError, match="already registered"):
         reg.register("a.v1", lambda: "b")
     assert reg.get("a.v1") == "a" and "a.v1" in reg
+
+
+def test_embedder_for_keeps_derived_models_under_the_configured_cache(tmp_path):
+    from insight.config import EmbedConfig
+    from insight.embed import embedder_for
+
+    embedder = embedder_for(EmbedConfig(backend="model2vec.v1", cache_dir=str(tmp_path)))
+    assert embedder.model_dir == tmp_path / "models" / "model2vec.v1"
