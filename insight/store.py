@@ -3,9 +3,9 @@
 A run folder holds ``<field>.parquet`` per frame (nested results such as the join
 and the drivers are flattened as ``join.mentions.parquet`` ...), ``embeddings.npy``
 (loaded with ``allow_pickle=False``), ``codeframe.yaml`` (the run's themes,
-editable) and ``run.json`` (config, KPIs, timings, everything else). The store
-root keeps a DuckDB catalogue (``runs.duckdb``) of every saved run so the app can
-list and reopen them. Nothing is pickled.
+editable) and ``run.json`` (config, KPIs, timings, everything else). The folder
+above the run keeps a DuckDB catalogue (``runs.duckdb``) of every run saved there,
+so runs can be listed and queried (:func:`list_runs`). Nothing is pickled.
 """
 from __future__ import annotations
 
@@ -88,14 +88,13 @@ def _join(meta: dict[str, Any], folder: Path, **extra: Any) -> Any:
     return cls(**kwargs)
 
 
-def save_run(result: Any, folder: str | Path, *, catalogue: str | Path | None = None) -> Path:
-    """Save a RunResult to ``folder`` and record it in the DuckDB catalogue.
+def save_run(result: Any, folder: str | Path) -> Path:
+    """Save a RunResult to ``folder`` and record it in ``<folder>/../runs.duckdb``.
 
     Parameters
     ----------
     result : RunResult
     folder : the run folder (created; existing files are replaced).
-    catalogue : DuckDB file listing runs; default ``<folder>/../runs.duckdb``.
     """
     import duckdb
 
@@ -107,7 +106,7 @@ def save_run(result: Any, folder: str | Path, *, catalogue: str | Path | None = 
     meta = {"format_version": _FORMAT_VERSION, "created": created, "result": _split(result, "", folder)}
     (folder / "run.json").write_text(json.dumps(meta, default=_json_default, indent=1), encoding="utf-8")
 
-    catalogue = Path(catalogue) if catalogue else folder.parent / "runs.duckdb"
+    catalogue = folder.parent / "runs.duckdb"
     acc = result.feedback.accounting()
     with duckdb.connect(str(catalogue)) as con:
         con.execute(
