@@ -193,14 +193,21 @@ def _cell(column, value, theme, in_seg, exposed, churn, clv, config, confint) ->
 
 
 def high_value_high_churn(
-    join: JoinResult, drivers: DriverResult | None = None, *, config: SegmentConfig = SegmentConfig(), top: int = 3
+    join: JoinResult,
+    drivers: DriverResult | None = None,
+    *,
+    config: SegmentConfig = SegmentConfig(),
+    top: int = 3,
+    cells: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Segments with above-median mean CLV and above-median churn, and the themes behind them.
 
     The medians are taken over all segments of all segment columns (so a
     segment is compared with every other way of slicing the customers). The
     themes listed are the segment's ``top`` themes by priority with a positive
-    excess churn and no small-cell flag.
+    excess churn and no small-cell flag. ``cells`` is the run's
+    :func:`segment_table` when already computed (the app passes it, so the table
+    is not rebuilt on every page render).
 
     Returns
     -------
@@ -227,7 +234,8 @@ def high_value_high_churn(
     hot = stats[(stats["mean_clv"] > stats["mean_clv"].median()) & (stats[Col.CHURN_RATE] > stats[Col.CHURN_RATE].median())]
     if hot.empty:
         return pd.DataFrame(columns=columns)
-    cells = segment_table(join, drivers, config=config)
+    if cells is None:
+        cells = segment_table(join, drivers, config=config)
     good = cells[(cells[Col.EXCESS_CHURN] > 0) & ~cells["flags"].str.contains(SMALL_CELL)]
     out = []
     for _, seg in hot.iterrows():

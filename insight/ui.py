@@ -1049,7 +1049,9 @@ def render_segments(result: Any, *, key: str) -> None:
     with _guard("Finding the niches"):
         from insight.segments import high_value_high_churn
 
-        niches = high_value_high_churn(result.join, result.drivers, config=result.config.segments)
+        niches = high_value_high_churn(
+            result.join, result.drivers, config=result.config.segments, cells=result.segments
+        )
         if niches.empty:
             st.write("No segment has both above-median CLV and above-median churn.")
         else:

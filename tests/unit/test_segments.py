@@ -65,3 +65,11 @@ def test_high_value_high_churn_names_the_segment_and_theme(join):
     hot = high_value_high_churn(join)
     assert (hot.segment_column.iloc[0], hot.segment_value.iloc[0]) == ("region", "North")
     assert hot.top_themes.iloc[0].split(";")[0] == "outage"
+
+
+def test_niche_view_reuses_a_given_segment_table(join):
+    config = SegmentConfig(min_customers=5)
+    cells = segment_table(join, config=config)
+    reused = high_value_high_churn(join, config=config, cells=cells)
+    assert not reused.empty
+    pd.testing.assert_frame_equal(reused, high_value_high_churn(join, config=config))
