@@ -58,6 +58,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from insight import kpi
 from insight.config import DriverConfig
 from insight.errors import InsufficientDataError, InvalidValueError
 from insight.join import JoinResult
@@ -382,21 +383,17 @@ def _churn_unadjusted(c1: int, n1: int, c0: int, n0: int, alpha: float) -> dict[
     }  # fmt: skip
 
 
-def _nps_group(scores: np.ndarray) -> tuple[object, float]:
-    """NPS estimate (:func:`insight.kpi.nps`) and its standard error in points."""
-    from insight import kpi
-
-    est = kpi.nps(scores)
-    p_p, p_d = np.mean(scores >= 9), np.mean(scores <= 6)
-    # the multinomial variance behind kpi.nps's interval
-    return est, 100.0 * math.sqrt(max(p_p + p_d - (p_p - p_d) ** 2, 0.0) / est.n)
+def _nps_group(scores: np.ndarray, alpha: float) -> tuple[object, float]:
+    """NPS estimate (:func:`insight.kpi.nps`) at ``alpha`` and its standard error in points."""
+    est = kpi.nps(scores, alpha=alpha)
+    return est, kpi.nps_standard_error(np.mean(scores >= 9), np.mean(scores <= 6), est.n)
 
 
 def _nps_unadjusted(with_: np.ndarray, without: np.ndarray, nps_all: float, alpha: float) -> dict[str, float | str]:
     from scipy.stats import norm
 
-    e1, se1 = _nps_group(with_)
-    e0, se0 = _nps_group(without)
+    e1, se1 = _nps_group(with_, alpha)
+    e0, se0 = _nps_group(without, alpha)
     diff, se = e1.value - e0.value, math.hypot(se1, se0)
     z = norm.ppf(1 - alpha / 2)
     p_value = 2 * norm.sf(abs(diff) / se) if se > 0 else (1.0 if diff == 0 else 0.0)
@@ -439,11 +436,9 @@ def _clv_unadjusted(
 ) -> dict[str, float | str]:
     from scipy.stats import mannwhitneyu, ttest_ind
 
-    from insight import kpi
-
     welch = ttest_ind(with_, without, equal_var=False)
     low, high = welch.confidence_interval(1 - alpha)
-    m1, m0 = kpi.mean_estimate(with_), kpi.mean_estimate(without)
+    m1, m0 = kpi.mean_estimate(with_, alpha=alpha), kpi.mean_estimate(without, alpha=alpha)
     draws = _bootstrap_medians(with_, n_bootstrap, rng) - _bootstrap_medians(without, n_bootstrap, rng)
     return {
         Col.EFFECT: m1.value - m0.value, Col.CI_LOW: float(low), Col.CI_HIGH: float(high),
@@ -659,7 +654,7 @@ def _analyze_blocks(
         y = y_all.to_numpy()[known]
         exposed = counts.loc[known] > 0
         eligible, block = [], {}
-        nps_all = _nps_group(y)[0].value if outcome == NPS else np.nan
+        nps_all = kpi.nps(y).value if outcome == NPS else np.nan
         for theme in join.themes:
             mask = exposed[theme].to_numpy()
             n1, n0 = int(mask.sum()), int((~mask).sum())

@@ -29,7 +29,6 @@ from insight.schemas import Col
 ALPHA = 0.05
 """Intervals are 95% (two-sided) throughout."""
 
-_Z = 1.959963984540054  # standard normal quantile 0.975
 
 
 @dataclass(frozen=True)
@@ -160,7 +159,21 @@ def _nps_counts(scores: Any) -> tuple[int, int, int]:
     return promoters, int(arr.size) - promoters - detractors, detractors
 
 
-def nps(scores: Any) -> Estimate:
+def _z(alpha: float) -> float:
+    """Two-sided standard normal quantile for a (1 - alpha) interval."""
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(1 - alpha / 2)
+
+
+def nps_standard_error(promoter_share: float, detractor_share: float, n: int) -> float:
+    """Standard error of an NPS in points: the variance of the difference of two
+    multinomial proportions, ``(p_P + p_D - (p_P - p_D)**2) / n``."""
+    d = promoter_share - detractor_share
+    return 100.0 * math.sqrt(max(promoter_share + detractor_share - d * d, 0.0) / n)
+
+
+def nps(scores: Any, *, alpha: float = ALPHA) -> Estimate:
     """Net Promoter Score: % promoters (9-10) minus % detractors (0-6), in points.
 
     The interval is normal, from the variance of the difference of two
@@ -172,10 +185,13 @@ def nps(scores: Any) -> Estimate:
     scores : sequence of int
         0-10 likelihood-to-recommend answers, no missing values.
 
+    alpha : float, default=0.05
+        The interval is (1 - alpha).
+
     Returns
     -------
     Estimate
-        NPS in points with its 95% CI.
+        NPS in points with its (1 - alpha) CI.
 
     Raises
     ------
@@ -193,8 +209,8 @@ def nps(scores: Any) -> Estimate:
     n = promoters + passives + detractors
     p_p, p_d = promoters / n, detractors / n
     value = 100.0 * (p_p - p_d)
-    se = 100.0 * math.sqrt(max(p_p + p_d - (p_p - p_d) ** 2, 0.0) / n)
-    return Estimate(value, max(value - _Z * se, -100.0), min(value + _Z * se, 100.0), n, "points")
+    half = _z(alpha) * nps_standard_error(p_p, p_d, n)
+    return Estimate(value, max(value - half, -100.0), min(value + half, 100.0), n, "points")
 
 
 def nps_breakdown(scores: Any) -> dict[str, Any]:
@@ -298,8 +314,8 @@ def conversion_rate(conversions: int, visitors: int) -> Estimate:
     return _rate("conversions", conversions, "visitors", visitors)
 
 
-def mean_estimate(values: Any) -> Estimate:
-    """Mean with a Student-t 95% interval (no interval for a single value)."""
+def mean_estimate(values: Any, *, alpha: float = ALPHA) -> Estimate:
+    """Mean with a Student-t (1 - alpha) interval (no interval for a single value)."""
     arr = _as_float_array("values", values)
     if arr.size == 0:
         raise InsufficientDataError("A mean needs at least one value; values is empty.")
@@ -307,7 +323,7 @@ def mean_estimate(values: Any) -> Estimate:
         return Estimate(float(arr[0]), math.nan, math.nan, 1)
     from statsmodels.stats.weightstats import DescrStatsW
 
-    low, high = DescrStatsW(arr).tconfint_mean(alpha=ALPHA)
+    low, high = DescrStatsW(arr).tconfint_mean(alpha=alpha)
     return Estimate(float(arr.mean()), float(low), float(high), int(arr.size))
 
 

@@ -206,3 +206,12 @@ def test_identical_themes_are_flagged_collinear_not_crashing():
     assert rows["flags"].str.contains(COLLINEAR).sum() == 1
     assert rows.adjusted_effect.notna().sum() == 1
     assert "Collinear" in result.summary()
+
+
+@pytest.mark.parametrize("outcome", ["nps", "clv"])
+def test_group_intervals_follow_the_analysis_alpha(result, outcome):
+    wide = _row(result, "billing", outcome)
+    narrow = _row(analyze_drivers(join_customers(*simulate(rare=12, doomed=40)), config=DriverConfig(alpha=0.2)),
+                  "billing", outcome)
+    assert narrow["rate_with"] == pytest.approx(wide["rate_with"])
+    assert narrow["rate_with_ci_high"] - narrow["rate_with_ci_low"] < wide["rate_with_ci_high"] - wide["rate_with_ci_low"]
