@@ -665,11 +665,12 @@ def _surveymonkey_names(header: list[str], second: list[str]) -> list[str]:
 def _unique_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Rename duplicate column names with a numeric suffix (Comment, Comment_2)."""
     names = [str(c).strip() or f"column_{i + 1}" for i, c in enumerate(frame.columns)]
+    taken = set(names)  # a suffix never takes the name of a real column
     seen: set[str] = set()
     unique, renamed = [], []
     for name in names:
         new, k = name, 2
-        while new in seen:
+        while new in seen or (new != name and new in taken):
             new, k = f"{name}_{k}", k + 1
         seen.add(new)
         unique.append(new)

@@ -615,3 +615,11 @@ def test_markup_only_text_is_dropped_as_empty():
     result = ingest_feedback(pd.DataFrame({"text": ["<br>", "&nbsp;", "<p> </p>", "The app is great."]}))
     assert result.accounting()["dropped_by_reason"] == {"empty text": 3}
     assert result.data["text"].tolist() == ["The app is great."]
+
+
+def test_duplicate_column_suffix_never_renames_a_real_column():
+    from insight.ingest import _unique_columns
+
+    frame, warnings = _unique_columns(pd.DataFrame([[1, 2, 3]], columns=["a", "a", "a_2"]))
+    assert list(frame.columns) == ["a", "a_3", "a_2"]
+    assert warnings == ["Duplicate column names renamed: 'a' -> 'a_3'."]
