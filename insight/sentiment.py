@@ -20,7 +20,6 @@ positive label a positive score, and a neutral one ``|score| < 0.5``.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from insight.config import SentimentConfig
+from insight.embed import sha256_file
 from insight.errors import InputError, InsufficientDataError, ModelIntegrityError, NotFittedError
 from insight.schemas import SENTIMENT_LABELS, Col
 
@@ -236,10 +236,6 @@ def em_priors(
     return adjusted, prior
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _embed(texts: Sequence[str]) -> np.ndarray:
     from insight.embed import embed_texts
 
@@ -277,7 +273,7 @@ class SentimentModel:
             available = sorted(p.stem for p in directory.glob("*.npz"))
             raise InputError(f"No sentiment model {name!r} in {directory}.", hint=f"Available: {available}.")
         meta = json.loads(card.read_text(encoding="utf-8"))
-        found = _sha256(weights)
+        found = sha256_file(weights)
         if found != meta.get("sha256"):
             raise ModelIntegrityError(
                 f"Sentiment weights {weights} have sha256 {found}, expected {meta.get('sha256')}.",
@@ -308,7 +304,7 @@ class SentimentModel:
             "params": {"alpha": h.alpha, "lexicon_alpha": h.lexicon_alpha, "max_iter": h.max_iter},
             "temperature": self.temperature,
             "train_prior": [float(p) for p in self.train_prior],
-            "sha256": _sha256(weights),
+            "sha256": sha256_file(weights),
         }
         (directory / f"{name}.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         return weights
