@@ -663,7 +663,8 @@ def _analyze_blocks(
             if outcome == CHURN:
                 c1 = int(y[mask].sum())
                 enough = enough and min(c1, n1 - c1) >= config.min_events
-                if n1 and (c1 == 0 or c1 == n1):
+                # only a theme that enters the adjusted model can make it separate
+                if enough and (c1 == 0 or c1 == n1):
                     row[FLAGS] = _add_flag(row[FLAGS], SEPARATION)
             if n1 >= 2 and n0 >= 2:
                 if outcome == CHURN:

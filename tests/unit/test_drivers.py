@@ -101,11 +101,20 @@ def test_min_support_flags_and_does_not_rank(result):
     assert "Only 12 customers mention rare" in result.caption("rare", "churn")
 
 
-def test_separation_is_flagged_without_crashing(result):
+def test_all_churned_theme_is_insufficient_not_separated(result):
     doomed = _row(result, "doomed", "churn")
     assert doomed.rate_with == 1.0
+    assert doomed["flags"].split(";") == [INSUFFICIENT]  # no stayers: not ranked, one reason given
+    assert "Only 40 customers mention doomed" in result.caption("doomed", "churn")
+
+
+def test_separation_is_flagged_without_crashing_when_the_theme_enters_the_model():
+    loose = analyze_drivers(join_customers(*simulate(doomed=40)), config=DriverConfig(min_events=0))
+    doomed = _row(loose, "doomed", "churn")
     assert SEPARATION in doomed["flags"].split(";")
     assert np.isnan(doomed.adjusted_p_value)
+    assert any(note.startswith("Separation") for note in loose.notes)
+    assert _row(loose, "billing", "churn").adjusted_q_value < 0.001  # the rest of the model still fits
 
 
 def test_bh_q_values_are_monotone_in_p(result):
@@ -132,7 +141,7 @@ def test_summary_explains_drivers_and_numbered_notes(result):
     assert "Customers who mention billing churn" in text
     assert "Notes:" in text and "[1]" in text
     assert "rare (churn, mentioned)" in text  # the insufficient-data note names the theme
-    assert "Separation" in text
+    assert "Separation" not in text  # the all-churned theme is insufficient data, said once
 
 
 def test_conf_int_other_alpha_is_narrower(result):
