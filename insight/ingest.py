@@ -50,7 +50,7 @@ from insight.errors import (
     UnsafeInputError,
     UnsupportedFormatError,
 )
-from insight.schemas import Col
+from insight.schemas import Col, make_unique
 
 __all__ = [
     "CUSTOMER_ROLES",
@@ -665,19 +665,10 @@ def _surveymonkey_names(header: list[str], second: list[str]) -> list[str]:
 def _unique_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Rename duplicate column names with a numeric suffix (Comment, Comment_2)."""
     names = [str(c).strip() or f"column_{i + 1}" for i, c in enumerate(frame.columns)]
-    taken = set(names)  # a suffix never takes the name of a real column
-    seen: set[str] = set()
-    unique, renamed = [], []
-    for name in names:
-        new, k = name, 2
-        while new in seen or (new != name and new in taken):
-            new, k = f"{name}_{k}", k + 1
-        seen.add(new)
-        unique.append(new)
-        if new != name:
-            renamed.append(f"'{name}' -> '{new}'")
+    unique = make_unique(names)
     if unique == list(frame.columns):
         return frame, []
+    renamed = [f"'{old}' -> '{new}'" for old, new in zip(names, unique) if old != new]
     out = frame.set_axis(unique, axis=1)
     return out, [f"Duplicate column names renamed: {', '.join(renamed)}."] if renamed else []
 
@@ -1390,19 +1381,11 @@ def _count_bad(bad: pd.Series, raw: pd.Series, column: str, what: str, warnings:
 
 def _unique_ids(ids: pd.Series, warnings: list[str]) -> pd.Series:
     """Make repeated comment ids unique (``id``, ``id_2``, ...) and say how many."""
-    repeat = ids.groupby(ids).cumcount()
-    if not (repeat > 0).any():
+    n_repeats = int(ids.duplicated().sum())
+    if not n_repeats:
         return ids
-    taken = set(ids)
-    out = ids.copy()
-    for i in np.flatnonzero(repeat.to_numpy() > 0):
-        k, candidate = int(repeat.iloc[i]) + 1, None
-        while candidate is None or candidate in taken:
-            candidate, k = f"{ids.iloc[i]}_{k}", k + 1
-        taken.add(candidate)
-        out.iloc[i] = candidate
-    warnings.append(f"{int((repeat > 0).sum()):,} duplicated comment ids were made unique with a _2, _3 ... suffix.")
-    return out
+    warnings.append(f"{n_repeats:,} duplicated comment ids were made unique with a _2, _3 ... suffix.")
+    return pd.Series(make_unique(ids), index=ids.index, dtype=ids.dtype)
 
 
 _CUSTOMER_BOUNDS = {

@@ -6,6 +6,8 @@ at public entry points and in tests (lazy validation, so every failure is listed
 """
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
+
 
 class Col:
     """Column names used across stages (snake_case, one vocabulary)."""
@@ -118,3 +120,21 @@ OUTPUT_CONTRACT: dict[str, tuple[str, ...]] = {
     ),
     "dropped.csv": (Col.ROW_ID, Col.REASON),
 }
+
+
+def make_unique(names: Iterable[Hashable], fmt: str = "{name}_{n}") -> list:
+    """Give repeats a numbered suffix (``fmt`` with n = 2, 3, ...) that never takes a name in use.
+
+    The first occurrence keeps its name, so one list of rules serves column names,
+    comment ids and theme names alike.
+    """
+    names = list(names)
+    taken, seen, out = set(names), set(), []
+    for name in names:
+        new, n = name, 1
+        while new in seen or (new != name and new in taken):
+            n += 1
+            new = fmt.format(name=name, n=n)
+        seen.add(new)
+        out.append(new)
+    return out

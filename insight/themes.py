@@ -28,7 +28,7 @@ from sklearn.preprocessing import normalize
 
 from insight.config import ThemeConfig
 from insight.errors import InputError, NotFittedError
-from insight.schemas import UNCLASSIFIED, UNCLASSIFIED_ID, Col
+from insight.schemas import UNCLASSIFIED, UNCLASSIFIED_ID, Col, make_unique
 
 logger = logging.getLogger(__name__)
 
@@ -682,7 +682,7 @@ class ThemeModel:
             })
         themes = pd.DataFrame(rows, columns=[Col.THEME_ID, Col.THEME, Col.KEYWORDS, "representatives",
                                              "n_sentences", "centroid_index"])
-        themes[Col.THEME] = _dedupe_names(themes[Col.THEME].tolist())
+        themes[Col.THEME] = make_unique(themes[Col.THEME], "{name} ({n})")
         parent_of, self.parents_ = self._hierarchy(texts, members, labeller, themes[Col.THEME].tolist())
         themes.insert(2, Col.PARENT, [parent_of.get(c, "") for c in range(n_themes)])
         self.themes_ = themes
@@ -709,7 +709,7 @@ class ThemeModel:
         pool = labeller.keywords(docs, 3 * self.n_keywords)
         parent_keywords = _content_keywords(pool, self.n_keywords)
         largest_child = [theme_names[int(np.flatnonzero(groups == g)[0])] for g in range(len(docs))]
-        names = _dedupe_names([theme_name(kw, largest_child[g], docs[g]) for g, kw in enumerate(pool)])
+        names = make_unique([theme_name(kw, largest_child[g], docs[g]) for g, kw in enumerate(pool)], "{name} ({n})")
         parents = pd.DataFrame({
             "parent_id": range(len(names)), Col.PARENT: names, Col.KEYWORDS: parent_keywords,
             "children": [np.flatnonzero(groups == g).tolist() for g in range(len(names))],
@@ -797,21 +797,6 @@ def _compact_by_first(groups: np.ndarray) -> np.ndarray:
 def _content_keywords(pool: list[list[str]], n_keywords: int) -> list[list[str]]:
     """The first ``n_keywords`` content terms (:func:`is_content_term`) of each ranked list."""
     return [[k for k in kw if is_content_term(k)][:n_keywords] for kw in pool]
-
-
-def _dedupe_names(names: list[str]) -> list[str]:
-    """Make names unique by appending " (2)", " (3)", ... to repeats (never onto a name in use)."""
-    taken = set(names)
-    seen: set[str] = set()
-    out = []
-    for name in names:
-        unique, n = name, 1
-        while unique in seen or (unique != name and unique in taken):
-            n += 1
-            unique = f"{name} ({n})"
-        seen.add(unique)
-        out.append(unique)
-    return out
 
 
 # --------------------------------------------------------------------------- entry point

@@ -241,13 +241,6 @@ def test_one_off_typos_do_not_become_keywords():
     assert "refund" in first and not {"refnud", "zzyzx"} & {w for kw in first for w in kw.split()}
 
 
-def test_deduplicated_names_never_collide_with_existing_ones():
-    from insight.themes import _dedupe_names
-
-    names = _dedupe_names(["a", "a", "a (2)", "b"])
-    assert len(set(names)) == 4 and names[0] == "a" and names[2] == "a (2)" and names[3] == "b"
-
-
 def test_ctfidf_bigrams_never_span_two_sentences():
     from insight.themes import CTfidfLabeller
 
