@@ -1108,7 +1108,7 @@ def render_export(result: Any, *, key: str) -> None:
         for i, (name, table) in enumerate(tables.items()):
             cols[i % 3].download_button(
                 name,
-                table.to_csv(index=False).encode("utf-8"),
+                lambda table=table: table.to_csv(index=False).encode("utf-8"),  # built on click, not per render
                 file_name=name,
                 mime="text/csv",
                 key=f"{key}:csv:{name}",

@@ -3,7 +3,7 @@
 Flow: open the app -> "Upload & map" -> upload a generated feedback CSV (with
 hostile comments) and customer CSV through the page's ``input[type=file]`` ->
 "Run" -> "Analyse" -> wait for the analysis -> "Drivers" -> the plotly chart
-renders -> "Export" -> download the HTML report and the Excel workbook; the
+renders -> "Export" -> download the HTML report, the Excel workbook and comments.csv; the
 report then renders its charts in the browser with the network cut off, and the
 workbook holds no formula. Screenshots go to ``tests/app/screenshots/`` (the
 README's ``docs/screenshot.png`` is the demo run's drivers page, taken by hand). No script
@@ -120,6 +120,10 @@ def test_upload_analyse_see_drivers_and_export(chromium_browser, streamlit_url, 
             page.get_by_role("button", name="Excel workbook").click()
         workbook_path = tmp_path / "insight.xlsx"
         download.value.save_as(workbook_path)
+        with page.expect_download(timeout=ANALYSIS_TIMEOUT_MS) as download:
+            page.get_by_role("button", name="comments.csv", exact=True).click()
+        comments_path = tmp_path / "comments.csv"
+        download.value.save_as(comments_path)
 
         assert dialogs == [], f"a script from a comment ran: {dialogs}"
         assert page.locator("img[src='x']").count() == 0
@@ -128,6 +132,8 @@ def test_upload_analyse_see_drivers_and_export(chromium_browser, streamlit_url, 
         context.close()
     _check_report_offline(chromium_browser, report_path)
     _check_workbook(workbook_path)
+    comments = pd.read_csv(comments_path)
+    assert len(comments) > 100 and {"comment_id", "sentiment_score", "themes"} <= set(comments.columns)
 
 
 def _check_report_offline(browser, path: Path) -> None:
