@@ -15,6 +15,7 @@ import functools
 import hashlib
 import os
 import re
+import shutil
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -417,23 +418,30 @@ class EmbeddingCache:
     A shard is written to a temporary directory and renamed into place, an atomic
     step, so readers never see half a shard and two processes can read and append
     concurrently without locks. Vectors are memory-mapped on read; nothing is
-    pickled (``allow_pickle=False``).
+    pickled (``allow_pickle=False``). Every run with new texts adds a shard, so
+    once there are more than ``max_shards`` they are merged into one (written and
+    renamed the same way, then the old shards are removed): lookups stay one
+    file pair per shard, and a reader racing the merge only sees a cache miss.
 
     Parameters
     ----------
     cache_dir : str or Path, optional
         Root directory; None means :func:`default_cache_dir`.
+    max_shards : int, default=16
+        Shards per embedder before they are merged.
     """
 
-    def __init__(self, cache_dir: str | Path | None = None) -> None:
+    def __init__(self, cache_dir: str | Path | None = None, *, max_shards: int = 16) -> None:
         self.root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.max_shards = max_shards
 
     def _dir(self, name: str) -> Path:
         if not _SAFE_NAME.match(name):
             raise InputError(f"Embedder name {name!r} cannot be used as a cache key.", hint="Use letters, digits, '.', '_', '-'.")
         return self.root / "embeddings" / name
 
-    def _shards(self, name: str, dim: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _shards(self, name: str, dim: int) -> list[tuple[Path, np.ndarray, np.ndarray]]:
+        """Readable shards of width ``dim`` as (path, keys, memory-mapped vectors)."""
         directory = self._dir(name)
         if not directory.is_dir():
             return []
@@ -444,8 +452,8 @@ class EmbeddingCache:
                 vectors = np.load(path / "vectors.npy", mmap_mode="r", allow_pickle=False)
             except (OSError, ValueError):  # removed or foreign file: a cache miss, never an error
                 continue
-            if vectors.ndim == 2 and vectors.shape == (len(keys), dim):
-                shards.append((keys, vectors))
+            if vectors.ndim == 2 and vectors.shape[0] == len(keys) and vectors.shape[1] == dim:
+                shards.append((path, keys, vectors))
         return shards
 
     def get(self, name: str, keys: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
@@ -460,9 +468,9 @@ class EmbeddingCache:
         shards = self._shards(name, dim)
         if not shards or len(keys) == 0:
             return np.empty((0, dim), dtype=np.float32), np.zeros(len(keys), dtype=bool)
-        all_keys = np.concatenate([k for k, _ in shards])
-        shard_of = np.concatenate([np.full(len(k), i) for i, (k, _) in enumerate(shards)])
-        row_of = np.concatenate([np.arange(len(k)) for k, _ in shards])
+        all_keys = np.concatenate([k for _, k, _ in shards])
+        shard_of = np.concatenate([np.full(len(k), i) for i, (_, k, _) in enumerate(shards)])
+        row_of = np.concatenate([np.arange(len(k)) for _, k, _ in shards])
         index = pd.Index(all_keys)
         first = ~index.duplicated()
         index, shard_of, row_of = index[first], shard_of[first], row_of[first]
@@ -470,7 +478,7 @@ class EmbeddingCache:
         hit = pos >= 0
         vectors = np.empty((int(hit.sum()), dim), dtype=np.float32)
         hit_pos = pos[hit]
-        for i, (_, shard_vectors) in enumerate(shards):
+        for i, (_, _, shard_vectors) in enumerate(shards):
             sel = shard_of[hit_pos] == i
             if sel.any():
                 vectors[sel] = shard_vectors[row_of[hit_pos[sel]]]
@@ -480,14 +488,29 @@ class EmbeddingCache:
         """Append one shard with ``keys`` and their float32 ``vectors``."""
         if len(keys) == 0:
             return
+        self._write_shard(name, np.asarray(keys, dtype="S32"), vectors)
+        shards = self._shards(name, vectors.shape[1])
+        if len(shards) > self.max_shards:
+            self._merge(name, shards)
+
+    def _write_shard(self, name: str, keys: np.ndarray, vectors: np.ndarray) -> None:
         directory = self._dir(name)
         directory.mkdir(parents=True, exist_ok=True)
         token = uuid.uuid4().hex
         tmp = directory / f".tmp-{token}"
         tmp.mkdir()
-        np.save(tmp / "keys.npy", np.asarray(keys, dtype="S32"), allow_pickle=False)
+        np.save(tmp / "keys.npy", keys, allow_pickle=False)
         np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
         os.replace(tmp, directory / f"shard-{os.getpid()}-{token}")
+
+    def _merge(self, name: str, shards: list[tuple[Path, np.ndarray, np.ndarray]]) -> None:
+        """Replace ``shards`` (all of one width) by one shard holding each key once."""
+        keys = np.concatenate([k for _, k, _ in shards])
+        first = ~pd.Index(keys).duplicated()
+        vectors = np.concatenate([np.asarray(v) for _, _, v in shards])[first]
+        self._write_shard(name, keys[first], vectors)
+        for path, _, _ in shards:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- stage

@@ -135,6 +135,18 @@ def test_cache_shared_between_instances_and_tolerates_duplicate_shards(tmp_path)
     assert not list((tmp_path / "embeddings" / "toy.v1").glob(".tmp-*"))
 
 
+def test_cache_merges_its_shards_and_keeps_every_vector(tmp_path):
+    texts = [f"text {i}" for i in range(7)]
+    keys, vectors = text_keys(texts), np.arange(21, dtype=np.float32).reshape(7, 3)
+    cache = EmbeddingCache(tmp_path, max_shards=3)
+    for i in range(7):  # one run per text, as a user re-running with new comments would
+        cache.put("toy.v1", keys[i : i + 1], vectors[i : i + 1])
+    cache.put("toy.v1", keys[:2], vectors[:2])  # repeats are stored once after a merge
+    assert len(list((tmp_path / "embeddings" / "toy.v1").glob("shard-*"))) <= 3
+    found, hit = EmbeddingCache(tmp_path).get("toy.v1", keys[::-1], dim=3)
+    assert hit.all() and np.array_equal(found, vectors[::-1])
+
+
 def test_cache_rejects_unsafe_names(tmp_path):
     with pytest.raises(InputError, match="cache key"):
         EmbeddingCache(tmp_path).put("../evil", text_keys(["a"]), np.zeros((1, 2), np.float32))
