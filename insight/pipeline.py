@@ -245,16 +245,18 @@ def run_pipeline(
     # one embedder for sentences and codeframe prototypes: a corpus-fitted backend
     # (TF-IDF/LSA) must put both in the same space
     embedder = embed.embedder_for(config.embed)
+    texts = text_result.sentences[Col.TEXT].tolist()
     vectors = clock.run(
-        "embed",
-        embed.embed_texts,
-        text_result.sentences[Col.TEXT].tolist(),
-        config=config.embed,
-        embedder=embedder,
-        progress=clock.stage_progress("embed"),
+        "embed", embed.embed_texts, texts, config=config.embed, embedder=embedder, progress=clock.stage_progress("embed")
     )
-    # the head reads MiniLM vectors; with another backend it embeds the sentences itself
-    head_vectors = vectors if config.embed.backend == sentiment.EMBEDDER else None
+    # the head reads MiniLM vectors: with another theme backend they are made once here, for adaptation and scoring
+    head_vectors = vectors if config.embed.backend == sentiment.EMBEDDER else clock.run(
+        "sentiment",
+        embed.embed_texts,
+        texts,
+        config=dataclasses.replace(config.embed, backend=sentiment.EMBEDDER),
+        progress=clock.stage_progress("sentiment"),
+    )
     head, adaptation = None, None
     if config.sentiment.adapt_to_scores:
         head, adaptation = clock.run(

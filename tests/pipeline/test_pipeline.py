@@ -118,3 +118,26 @@ def test_store_round_trip(small_run, tmp_path):
     assert isinstance(loaded.themes[Col.KEYWORDS].iloc[0], list)
     assert all(isinstance(v, list) for v in loaded.comments[Col.THEMES])
     assert len(list_runs(tmp_path / "runs.duckdb")) == 1
+
+
+def test_other_theme_backend_scores_sentiment_on_minilm_once(small_run, small_corpus, monkeypatch):
+    """With TF-IDF/LSA themes the sentiment head still reads MiniLM vectors, embedded once for both its uses."""
+    from insight import embed
+    from insight.codeframe import Codeframe
+    from insight.config import InsightConfig
+    from insight.pipeline import run_pipeline
+
+    backends = []
+    original = embed.embed_texts
+
+    def spy(texts, **kwargs):
+        backends.append(kwargs["config"].backend)
+        return original(texts, **kwargs)
+
+    monkeypatch.setattr(embed, "embed_texts", spy)
+    config = InsightConfig().replace(embed__backend="tfidf_lsa.v1", sentiment__adapt_to_scores=True)
+    run = run_pipeline(small_corpus.folder / "feedback.csv", small_corpus.folder / "customers.csv",
+                       codeframe=Codeframe.default(), config=config)
+    assert backends.count("minilm.v1") == 1 and "tfidf_lsa.v1" in backends
+    assert run.kpis["sentiment_adaptation"]["n_train"] > 0
+    assert run.embeddings.shape[1] != small_run.embeddings.shape[1]  # themes really ran on TF-IDF/LSA
