@@ -734,7 +734,15 @@ def _adjusted_columns(
 
 
 def _flag_confounding(table: pd.DataFrame, alpha: float) -> None:
-    raw = table[Col.Q_VALUE] <= alpha
+    """Flag raw links that vanish (or flip) once adjusted.
+
+    For CLV the raw test is Mann-Whitney (a shift in distribution) while the
+    adjusted one is OLS on the mean, so a raw CLV link also needs its Welch mean
+    interval to exclude zero: a median shift with an unchanged mean is not a link
+    that adjustment "explains away".
+    """
+    mean_differs = (table[Col.CI_LOW] > 0) | (table[Col.CI_HIGH] < 0)
+    raw = (table[Col.Q_VALUE] <= alpha) & ((table[Col.OUTCOME] != CLV) | mean_differs)
     adj = table[Col.ADJUSTED_Q_VALUE] <= alpha
     tested = table[Col.ADJUSTED_P_VALUE].notna()
     confounded = raw & tested & ~adj

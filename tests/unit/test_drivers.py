@@ -224,3 +224,18 @@ def test_group_intervals_follow_the_analysis_alpha(result, outcome):
                   "billing", outcome)
     assert narrow["rate_with"] == pytest.approx(wide["rate_with"])
     assert narrow["rate_with_ci_high"] - narrow["rate_with_ci_low"] < wide["rate_with_ci_high"] - wide["rate_with_ci_low"]
+
+
+def test_clv_median_shift_with_equal_means_is_not_called_confounded():
+    """Mann-Whitney sees the shift, the mean (and OLS) do not: no 'confounded' flag."""
+    comments, themes, customers = simulate(seed=1)
+    owners = set(comments.loc[comments.comment_id.isin(themes.loc[themes.theme == "docs", "comment_id"]), "customer_id"])
+    rng = np.random.default_rng(7)
+    docs = customers.customer_id.isin(owners).to_numpy()
+    clv = rng.normal(1000, 100, len(customers))
+    skewed = rng.random(len(customers)) < 0.1
+    clv[docs] = np.where(skewed[docs], 1900, rng.normal(900, 100, docs.sum()))  # lower median, same mean
+    customers = customers.assign(clv=clv)
+    row = _row(analyze_drivers(join_customers(comments, themes, customers)), "docs", "clv")
+    assert row.q_value <= 0.05 and row.ci_low < 0 < row.ci_high  # the premise: rank test yes, mean no
+    assert CONFOUNDED not in row["flags"].split(";")
