@@ -141,3 +141,20 @@ def test_other_theme_backend_scores_sentiment_on_minilm_once(small_run, small_co
     assert backends.count("minilm.v1") == 1 and "tfidf_lsa.v1" in backends
     assert run.kpis["sentiment_adaptation"]["n_train"] > 0
     assert run.embeddings.shape[1] != small_run.embeddings.shape[1]  # themes really ran on TF-IDF/LSA
+
+
+def test_saved_tfidf_run_reassigns_like_the_live_one(small_corpus, tmp_path):
+    """A corpus-fitted backend's space is rebuilt from the run's sentences, so a saved run can be edited."""
+    from insight.codeframe import Codeframe
+    from insight.config import InsightConfig
+    from insight.pipeline import reassign, run_pipeline
+    from insight.store import load_run, save_run
+
+    config = InsightConfig().replace(embed__backend="tfidf_lsa.v1")
+    run = run_pipeline(small_corpus.folder / "feedback.csv", small_corpus.folder / "customers.csv",
+                       codeframe=Codeframe.default(), config=config)
+    edited = Codeframe.default().merge(["slow support", "friendly staff"], into="support")
+    save_run(run, tmp_path / "run")
+    live, saved = reassign(run, edited), reassign(load_run(tmp_path / "run"), edited)
+    assert (live.assignments[Col.THEME] == "support").sum() > 50
+    pd.testing.assert_frame_equal(saved.assignments, live.assignments, check_dtype=False)
