@@ -21,7 +21,7 @@ Rows printed:
 - the score-agreement and ``adapt_to_scores`` gain on clothing treated as a
   user's corpus, starting from the head that never saw clothing.
 
-Run: ``.venv/bin/python bench/sentiment_quality.py`` (needs /work/shared/datasets).
+Run: ``.venv/bin/python bench/sentiment_quality.py`` (needs ../shared/datasets or ``$INSIGHT_DATASETS``).
 """
 from __future__ import annotations
 

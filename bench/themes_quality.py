@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-DATASETS = Path(os.environ.get("INSIGHT_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
+from bench import DATASETS
+
 CACHE = Path(tempfile.gettempdir()) / "insight_bench_embeddings"
 
 
@@ -207,7 +208,7 @@ def codeframe_generated(report: Callable[[str], None], embedder) -> None:
 
 
 def run(report: Callable[[str], None] = print) -> None:
-    """Run every part; parts that need /work/shared datasets say so when it is missing."""
+    """Run every part; parts that need the public datasets say so when it is missing."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     embedder = _embedder()
     if (DATASETS / "banking77" / "test.csv").exists():

@@ -28,12 +28,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench import DATASETS
 from insight.config import EmbedConfig
 from insight.embed import embed_texts, load_minilm
 from insight.schemas import Col
 from insight.text import split_sentences
 
-DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 CLOTHING = DATASETS / "womens_clothing_reviews" / "reviews.csv"
 SOURCES = ("generated", "clothing")
 

@@ -1,6 +1,6 @@
 """Train the shipped sentiment head (``models/sentiment/head.v1``).
 
-Reads three public, rated sources from ``/work/shared/datasets`` (or
+Reads three public, rated sources from ``../shared/datasets`` next to the repository (or
 ``$INSIGHT_DATASETS``), turns their ratings into 3-class labels, embeds the
 texts with MiniLM and fits :class:`insight.sentiment.SentimentHead` on the
 training split of every source at once. The test splits stay untouched, so
@@ -26,7 +26,7 @@ if str(REPO) not in sys.path:
 
 from insight.errors import InsufficientDataError  # noqa: E402
 
-DATASETS = Path(os.environ.get("INSIGHT_DATASETS", "/work/shared/datasets"))
+DATASETS = Path(os.environ.get("INSIGHT_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 SOURCES = ("clothing", "skytrax", "tweets")
 MAX_PER_SOURCE = 8000
 TEST_SHARE = 0.3

@@ -1,7 +1,7 @@
 """Sentiment head, comment aggregation, score agreement and model integrity.
 
 Uses the shipped head (models/sentiment/head.v1) and short sentences written
-here; needs no /work/shared data.
+here; needs no ../shared data.
 """
 from __future__ import annotations
 
