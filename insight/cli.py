@@ -71,6 +71,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from insight.codeframe import Codeframe
     from insight.config import InsightConfig
     from insight.pipeline import run_pipeline
+    from insight.text import language_summary
 
     config = InsightConfig.load(args.config) if args.config else InsightConfig()
     if args.seed is not None:
@@ -101,8 +102,10 @@ def _analyze(args: argparse.Namespace) -> int:
     written = report.write_outputs(result, args.out)
     store.save_run(result, args.out / "run")
     acc = result.feedback.accounting()
+    non_english = language_summary(result.comments)["non_english"]
+    flagged = f" ({non_english} flagged non-English)" if non_english else ""
     print(
-        f"insight: {acc['rows_in']} rows in, {acc['rows_kept']} kept, {acc['rows_dropped']} dropped; "
+        f"insight: {acc['rows_in']} rows in, {acc['rows_kept']} kept{flagged}, {acc['rows_dropped']} dropped; "
         f"{len(result.themes)} themes; wrote {len(written)} files to {args.out}"
     )
     return 0

@@ -33,6 +33,7 @@ import pandas as pd
 
 from insight.errors import SchemaValidationError
 from insight.schemas import OUTPUT_CONTRACT, Col
+from insight.text import language_summary
 
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20\u2212")
 """First characters that make a spreadsheet read a cell as a formula: ``= + - @``,
@@ -62,7 +63,7 @@ DROPPED_CUSTOMERS_FILE = "dropped_customers.csv"
 
 # Extra columns appended (when present) after each file's contract columns.
 _EXTRAS: dict[str, tuple[str, ...]] = {
-    "comments.csv": (Col.DATE, Col.CHANNEL, Col.TEXT),
+    "comments.csv": (Col.DATE, Col.CHANNEL, Col.LANGUAGE, Col.TEXT),
     "sentences.csv": (Col.COMMENT_ID, Col.SENTENCE_ID, Col.THEME_ID),
     "themes.csv": (Col.THEME_ID, "n_sentences", "description"),
     "dropped.csv": (Col.SOURCE_COLUMN,),
@@ -252,6 +253,7 @@ def run_summary(result: Any) -> dict[str, Any]:
         "n_themes": len(result.themes),
         "unclassified_share": (n_sentences - classified) / n_sentences if n_sentences else None,
         "redactions": result.kpis.get(_REDACTIONS, {}),
+        "languages": language_summary(result.comments),
         "settings": result.config.to_dict(),
         "versions": package_versions(),
         "timings": result.timings,

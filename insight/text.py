@@ -335,6 +335,18 @@ def _splitter() -> _Splitter:
 
 
 # --------------------------------------------------------------------------- language
+def language_summary(comments: pd.DataFrame) -> dict[str, object]:
+    """How many comments were flagged non-English, and in which languages (most frequent first).
+
+    The English models (MiniLM, the sentiment head, VADER) still score them, less
+    reliably, so every report says how many there are rather than dropping them.
+    """
+    if Col.IS_ENGLISH not in comments.columns:
+        return {"non_english": 0, "by_language": {}}
+    other = comments.loc[~comments[Col.IS_ENGLISH].astype(bool), Col.LANGUAGE]
+    return {"non_english": int(len(other)), "by_language": {str(k): int(v) for k, v in other.value_counts().items()}}
+
+
 
 _ENGLISH_FUNCTION_WORDS = frozenset(
     "the and this that with for not but are have has you they my of to very it its was were be been "

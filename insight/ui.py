@@ -35,6 +35,7 @@ from insight import charts
 from insight.config import InsightConfig
 from insight.errors import InsightError
 from insight.schemas import OUTPUT_CONTRACT, SENTIMENT_LABELS, UNCLASSIFIED, Col
+from insight.text import language_summary
 
 PAGES: tuple[str, ...] = (
     "Start",
@@ -615,6 +616,7 @@ def render_overview(result: Any, *, key: str) -> None:
         )
     if result.customers is None:
         st.info("No customer table: upload one to see churn, NPS and CLV alongside the comments.")
+    _render_languages(result.comments)
     left, right = st.columns(2)
     left.plotly_chart(charts.sentiment_distribution(result.comments), key=f"{key}:sentiment")
     _render_score_agreement(kpis.get("sentiment_score_agreement"), key=key)
@@ -623,6 +625,20 @@ def render_overview(result: Any, *, key: str) -> None:
     st.plotly_chart(charts.volume_over_time(result.comments), key=f"{key}:over_time")
     with st.expander("Settings of this run"):
         st.json({"config": result.config.to_dict(), "timings_seconds": dict(result.timings or {})})
+
+
+def _render_languages(comments: pd.DataFrame) -> None:
+    """Say how many comments are not in English: they are kept, but the English models read them less well."""
+    languages = language_summary(comments)
+    n = languages["non_english"]
+    if not n:
+        return
+    top = ", ".join(f"{md_escape(code)} {count:,}" for code, count in list(languages["by_language"].items())[:5])
+    st.warning(
+        f"{n:,} comments ({n / max(len(comments), 1):.1%}) look non-English ({top}). They are kept and analysed, "
+        "but themes and sentiment come from English models and are less reliable for them; "
+        "the `language` column of comments.csv marks them."
+    )
 
 
 def _render_score_agreement(agreement: dict[str, Any] | None, *, key: str) -> None:

@@ -325,6 +325,18 @@ def test_empty_states_without_customer_table(result):
     assert any("No customer table" in t for t in _texts(at.info))
 
 
+def test_overview_warns_about_non_english_comments(result):
+    import dataclasses
+
+    comments = result.comments.copy()
+    comments[Col.LANGUAGE] = ["fr", "fr", "de"] + ["en"] * (len(comments) - 3)
+    comments[Col.IS_ENGLISH] = comments[Col.LANGUAGE].eq("en")
+    at = _goto(_app(dataclasses.replace(result, comments=comments)), "Overview")
+    (warning,) = [t for t in _texts(at.warning) if "non-English" in t]
+    assert warning.startswith(f"3 comments ({3 / len(comments):.1%}) look non-English (fr 2, de 1)")
+    assert not [t for t in _texts(_goto(_app(result), "Overview").warning) if "non-English" in t]
+
+
 def test_codeframe_edits_and_undo(result):
     at = _goto(_app(result), "Themes")
     assert set(_table(at, "themes:cf:themes")[Col.THEME]) == set(THEMES)

@@ -25,6 +25,8 @@ def cli_out(small_corpus, tmp_path_factory):
     feedback.loc[0, "text"] = "Email me at jane.doe@example.com or call +44 20 7946 0958, billing charged me twice."
     feedback.loc[1, "text"] = "=HYPERLINK(\"http://evil\") <script>alert(1)</script> the app keeps crashing."
     feedback.loc[2, "text"] = "   "
+    feedback.loc[4, "text"] = "Le service client ne répond jamais et la facture était fausse."
+    feedback.loc[5, "text"] = "Die App stürzt jeden Tag ab und der Support antwortet nicht."
     feedback = pd.concat([feedback, feedback.iloc[[3]]], ignore_index=True)  # an exact duplicate
     path = tmp_path_factory.mktemp("cli") / "feedback.csv"
     feedback.to_csv(path, index=False)
@@ -34,6 +36,7 @@ def cli_out(small_corpus, tmp_path_factory):
         "--codeframe", "models/codeframe_default.yaml", "--out", str(out), "--quiet",
     )
     assert done.returncode == 0, done.stderr
+    assert "(2 flagged non-English)" in done.stdout
     return out, len(feedback)
 
 
@@ -56,6 +59,16 @@ def test_summary_accounts_for_every_row(cli_out):
     assert 0.9 <= summary["match_rate"] <= 1.0
     assert {"nps", "churn_rate"} <= set(summary["kpis"])
     assert summary["settings"]["seed"] == 0
+
+
+def test_non_english_comments_are_kept_and_flagged(cli_out):
+    out, _ = cli_out
+    comments = pd.read_csv(out / "comments.csv", dtype=str, keep_default_na=False)
+    flagged = comments.loc[~comments["language"].isin(["en", "unknown"])]
+    assert sorted(flagged["language"]) == ["de", "fr"]
+    assert flagged["sentiment_label"].ne("").all()  # scored like every other comment, not dropped
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["languages"] == {"non_english": 2, "by_language": {"de": 1, "fr": 1}}
 
 
 def test_no_pii_in_any_output(cli_out):
