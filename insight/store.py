@@ -20,9 +20,12 @@ import pandas as pd
 
 from insight.config import InsightConfig
 from insight.errors import InputError
+from insight.schemas import Col
+from insight.text import redact_frame
 
 _FORMAT_VERSION = 1
-_NOT_STORED = ("embeddings", "theme_model")  # written as embeddings.npy and codeframe.yaml
+_NOT_STORED = ("embeddings", "theme_model")
+_ID_COLUMNS = (Col.CUSTOMER_ID, Col.COMMENT_ID, Col.ROW_ID, Col.SENTENCE_ID)  # join keys stay as they are  # written as embeddings.npy and codeframe.yaml
 
 
 def _json_default(value: Any) -> Any:
@@ -44,7 +47,8 @@ def _split(obj: Any, prefix: str, folder: Path) -> dict[str, Any]:
         if isinstance(value, InsightConfig):
             meta[f.name] = {"__config__": value.to_dict()}  # from_dict restores tuples
         elif isinstance(value, pd.DataFrame):
-            value.to_parquet(folder / f"{name}.parquet")
+            # the user's other columns (an e-mail column, the raw comment as read) never rest on disk unredacted
+            redact_frame(value, keep=_ID_COLUMNS).to_parquet(folder / f"{name}.parquet")
             meta[f.name] = {"__frame__": f"{name}.parquet"}
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             meta[f.name] = _split(value, f"{name}.", folder)

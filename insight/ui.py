@@ -35,7 +35,7 @@ from insight import charts
 from insight.config import InsightConfig
 from insight.errors import InsightError
 from insight.schemas import OUTPUT_CONTRACT, SENTIMENT_LABELS, UNCLASSIFIED, Col
-from insight.text import language_summary
+from insight.text import language_summary, redact_frame
 
 PAGES: tuple[str, ...] = (
     "Start",
@@ -207,7 +207,7 @@ def _inspect(kind: str, name: str, file_hash: str, config_json: str, _data: byte
     frame, meta = read_table(_data, name=name, config=config.ingest)
     out: dict[str, Any] = {
         "columns": [str(c) for c in frame.columns],
-        "preview": frame.head(20),
+        "preview": redact_frame(frame.head(20)),  # shown before the text stage: personal data masked here too
         "layout": meta.layout,
         "warnings": list(meta.warnings),
         "roles": {},
@@ -424,7 +424,7 @@ def _render_table_upload(kind: str, config: InsightConfig, *, key: str) -> Any:
         st.markdown("**Column roles** (detected; change them if they are wrong)")
         overrides = _render_roles(kind, found, key=key)
         st.session_state[STATE_ROLES.format(kind=kind)] = overrides
-        with st.expander("Preview (first rows as read)"):
+        with st.expander("Preview (first rows as read, personal data masked)"):
             st.dataframe(found["preview"], hide_index=True)
         ingested = _ingest(kind, name, digest(data), _roles_json(overrides), _config_json(config), data)
         _render_accounting(ingested, kind, key=key)

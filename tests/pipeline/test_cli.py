@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 
@@ -11,7 +10,8 @@ import pytest
 
 from insight.schemas import OUTPUT_CONTRACT
 
-PII = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d ()-]{8,}\d")
+CARD, IBAN, TOKEN_URL = "4111 1111 1111 1111", "DE89 3704 0044 0532 0130 00", "https://pay.example.com/r?token=s3cr3tT0ken99"
+PLANTED_PII = ("jane.doe@example.com", "7946 0958", CARD, IBAN, "s3cr3tT0ken99", "reporter7@mail.example.org")
 
 
 def _insight(*args: str) -> subprocess.CompletedProcess:
@@ -27,6 +27,8 @@ def cli_out(small_corpus, tmp_path_factory):
     feedback.loc[2, "text"] = "   "
     feedback.loc[4, "text"] = "Le service client ne répond jamais et la facture était fausse."
     feedback.loc[5, "text"] = "Die App stürzt jeden Tag ab und der Support antwortet nicht."
+    feedback.loc[6, "text"] = f"Card {CARD} and IBAN {IBAN} were charged twice, see {TOKEN_URL} for the receipt."
+    feedback["reporter_email"] = [f"reporter{i}@mail.example.org" for i in range(len(feedback))]  # a column kept as is
     feedback = pd.concat([feedback, feedback.iloc[[3]]], ignore_index=True)  # an exact duplicate
     path = tmp_path_factory.mktemp("cli") / "feedback.csv"
     feedback.to_csv(path, index=False)
@@ -72,10 +74,18 @@ def test_non_english_comments_are_kept_and_flagged(cli_out):
 
 
 def test_no_pii_in_any_output(cli_out):
+    """Every file written, the saved run's Parquet tables included, is free of the planted personal data."""
     out, _ = cli_out
-    for path in out.glob("*.csv"):
-        text = path.read_text()
-        assert "jane.doe@example.com" not in text and "7946 0958" not in text, path.name
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".parquet" for p in files)
+    for path in files:
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+            text = frame.astype(str).to_csv() + frame.index.astype(str).str.cat(sep=" ")
+        else:
+            text = path.read_bytes().decode("utf-8", errors="replace")
+        for secret in PLANTED_PII:
+            assert secret not in text, (path.relative_to(out), secret)
 
 
 def test_formula_cells_are_neutralised(cli_out):
