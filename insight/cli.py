@@ -71,6 +71,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from insight.codeframe import Codeframe
     from insight.config import InsightConfig
     from insight.pipeline import run_pipeline
+    from insight.schemas import SKIPPED
     from insight.text import language_summary
 
     config = InsightConfig.load(args.config) if args.config else InsightConfig()
@@ -108,6 +109,8 @@ def _analyze(args: argparse.Namespace) -> int:
         f"insight: {acc['rows_in']} rows in, {acc['rows_kept']} kept{flagged}, {acc['rows_dropped']} dropped; "
         f"{len(result.themes)} themes; wrote {len(written)} files to {args.out}"
     )
+    for stage, reason in (result.kpis.get(SKIPPED) or {}).items():
+        print(f"insight: {stage} skipped: {reason}", file=sys.stderr)
     return 0
 
 

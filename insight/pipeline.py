@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 
 from insight.config import InsightConfig
-from insight.schemas import Col
+from insight.errors import InsufficientDataError, InvalidValueError
+from insight.schemas import SKIPPED, Col
 
 Progress = Callable[[str, int, int, str], None]
 """``progress(stage, done, total, message)``; ``total`` 0 means unknown."""
@@ -186,19 +187,33 @@ def _themes_onwards(
         out["join"] = joined
         kpis.update(kpi.summarise_customers(customers.data))
         kpis["match_rate"] = joined.match_rate
-        result = clock.run(
-            "drivers",
-            drivers.analyze_drivers,
-            joined,
-            config=config.drivers,
-            random_state=config.seed,
-            progress=clock.stage_progress("drivers"),
+        skipped: dict[str, str] = {}
+        out["drivers"] = _unless_short(
+            clock, skipped, "drivers", drivers.analyze_drivers, joined,
+            config=config.drivers, random_state=config.seed, progress=clock.stage_progress("drivers"),
         )
-        out["drivers"] = result
-        out["segments"] = clock.run("segments", segments.segment_table, joined, result, config=config.segments)
+        out["segments"] = _unless_short(
+            clock, skipped, "segments", segments.segment_table, joined, out["drivers"], config=config.segments
+        )
+        if skipped:
+            kpis[SKIPPED] = skipped
     out["trends"] = clock.run("trends", trends.theme_trends, comments, ct)
     out["kpis"] = kpis
     return out
+
+
+def _unless_short(clock: _StageClock, skipped: dict[str, str], stage: str, func: Callable[..., Any],
+                  *args: Any, **kwargs: Any) -> Any:
+    """Run a customer-side stage; if the customer data cannot support it, record why and go on.
+
+    The themes and sentiment already computed are worth keeping when, say, no
+    comment matched a customer or the table has no outcome column.
+    """
+    try:
+        return clock.run(stage, func, *args, **kwargs)
+    except (InsufficientDataError, InvalidValueError) as exc:
+        skipped[stage] = exc.one_line()
+        return None
 
 
 def run_pipeline(

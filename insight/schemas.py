@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 
 
+SKIPPED = "skipped"  # RunResult.kpis key: customer-side stages left out of a run, with the reason
+
+
 class Col:
     """Column names used across stages (snake_case, one vocabulary)."""
 

@@ -55,7 +55,8 @@ def segment_columns(customers: pd.DataFrame, config: SegmentConfig = SegmentConf
     MissingColumnError
         A requested column is not in the customer table.
     """
-    derived = {TENURE_BAND: _tenure_band(customers[Col.TENURE])} if Col.TENURE in customers else {}
+    band = _tenure_band(customers[Col.TENURE]) if Col.TENURE in customers else None
+    derived = {TENURE_BAND: band} if band is not None and band.notna().any() else {}  # an empty tenure column: no band
     if config.columns is not None:
         missing = [c for c in config.columns if c not in customers and c not in derived]
         if missing:
@@ -132,6 +133,8 @@ def segment_table(
                     | {"_theme_flags": theme_flags.get(theme, "")}
                 )
     table = pd.DataFrame(rows)
+    if table.empty:  # every segment column is empty
+        raise InsufficientDataError("No customer has a value in any segment column, so there are no segments to rank.")
     table["flags"] = [";".join(f for f in (a, b) if f) for a, b in zip(table.pop("_theme_flags"), table["flags"])]
     flagged = table["flags"].str.contains(SMALL_CELL) | table[Col.PRIORITY].isna()
     order = pd.DataFrame({"flagged": flagged, "p": -table[Col.PRIORITY].fillna(-np.inf)}).sort_values(

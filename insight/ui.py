@@ -34,7 +34,7 @@ import streamlit as st
 from insight import charts
 from insight.config import InsightConfig
 from insight.errors import InsightError
-from insight.schemas import OUTPUT_CONTRACT, SENTIMENT_LABELS, UNCLASSIFIED, Col
+from insight.schemas import OUTPUT_CONTRACT, SENTIMENT_LABELS, SKIPPED, UNCLASSIFIED, Col
 from insight.text import language_summary, redact_frame
 
 PAGES: tuple[str, ...] = (
@@ -983,6 +983,13 @@ def _significant_rows(table: pd.DataFrame, outcome: str, exposure: str, alpha: f
     return rows.reindex(rows[Col.EFFECT].abs().sort_values(ascending=False).index)
 
 
+def _skipped_warning(result: Any, stage: str) -> None:
+    """Why a customer-side stage was left out of this run, if it was."""
+    reason = ((result.kpis or {}).get(SKIPPED) or {}).get(stage)
+    if reason:
+        st.warning(f"The {stage} stage was skipped for this run: {md_escape(reason)}")
+
+
 def render_drivers(result: Any, *, key: str) -> None:
     """Per outcome: the forest chart, plain-language captions, impact vs volume, revenue at risk."""
     st.title("Drivers")
@@ -991,6 +998,7 @@ def render_drivers(result: Any, *, key: str) -> None:
         return
     table = _drivers_table(result)
     if table is None:
+        _skipped_warning(result, "drivers")
         st.info("No customer table (or no churn / NPS / CLV columns in it): upload one to see drivers.")
         _nav_button("Upload a customer table", "Upload & map", key=f"{key}:to_upload")
         return
@@ -1053,6 +1061,7 @@ def render_segments(result: Any, *, key: str) -> None:
         return
     segments = result.segments
     if segments is None or segments.empty:
+        _skipped_warning(result, "segments")
         st.info("No segment results: upload a customer table with segment columns (plan, region, …) to see them.")
         return
     st.plotly_chart(charts.priority_heatmap(segments), key=f"{key}:heatmap")

@@ -137,3 +137,22 @@ def test_adapt_sentiment_reports_its_held_out_gain(small_corpus, tmp_path):
     assert report["n_test"] > 100
     assert 0 <= report["before"]["accuracy"] <= 1 and 0 <= report["after"]["accuracy"] <= 1
     assert json.loads((out / "summary.json").read_text())["settings"]["sentiment"]["adapt_to_scores"] is True
+
+
+def test_customer_table_without_segments_or_matches_keeps_the_run(small_corpus, tmp_path):
+    """Customer data that cannot support a stage skips that stage with its reason; the NLP outputs are written."""
+    customers = pd.read_csv(small_corpus.folder / "customers.csv")
+    feedback = pd.read_csv(small_corpus.folder / "feedback.csv").head(300)
+    feedback.to_csv(tmp_path / "feedback.csv", index=False)
+    customers[["customer_id", "churned", "nps", "clv"]].to_csv(tmp_path / "outcomes_only.csv", index=False)
+    customers.assign(customer_id="X" + customers["customer_id"]).to_csv(tmp_path / "other_ids.csv", index=False)
+    for table, skipped in (("outcomes_only", {"segments"}), ("other_ids", {"drivers"})):
+        out = tmp_path / table
+        done = _insight("analyze", "--feedback", str(tmp_path / "feedback.csv"), "--customers", str(tmp_path / f"{table}.csv"),
+                        "--codeframe", "models/codeframe_default.yaml", "--out", str(out), "--quiet")
+        assert done.returncode == 0, done.stderr
+        summary = json.loads((out / "summary.json").read_text())
+        assert set(summary["kpis"]["skipped"]) == skipped
+        assert all(f"insight: {stage} skipped: [I300]" in done.stderr for stage in skipped)
+        assert len(pd.read_csv(out / "comments.csv")) == 300
+    assert len(pd.read_csv(tmp_path / "outcomes_only" / "drivers.csv")) > 0
