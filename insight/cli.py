@@ -91,7 +91,9 @@ def _analyze(args: argparse.Namespace) -> int:
         }.items()
         if col
     }
-    frame = Codeframe.from_yaml(args.codeframe) if args.codeframe else None
+    frame = Codeframe.from_yaml(args.codeframe) if args.codeframe else None  # read now: a bad file fails fast
+    if frame is not None:
+        config = config.replace(themes__mode="codeframe", themes__codeframe=str(args.codeframe))  # on record
     bar = None if args.quiet else _ProgressBar()
     try:
         result = run_pipeline(

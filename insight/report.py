@@ -60,6 +60,7 @@ EXCEL_MAX_ROWS = 1_048_575  # one row of the sheet's 1,048,576 is the header
 SUMMARY_FILE = "summary.json"
 _REDACTIONS = "redactions"  # the text stage's PII counts, kept in ``RunResult.kpis`` by the pipeline
 DROPPED_CUSTOMERS_FILE = "dropped_customers.csv"
+UNMATCHED_IDS_FILE = "unmatched_ids.csv"  # feedback customer ids with no row in the customer table
 
 # Extra columns appended (when present) after each file's contract columns.
 _EXTRAS: dict[str, tuple[str, ...]] = {
@@ -169,6 +170,8 @@ def _tables(result: Any) -> dict[str, pd.DataFrame]:
     }
     if result.customers is not None:
         tables[DROPPED_CUSTOMERS_FILE] = _contract_frame(result.customers.dropped, "dropped.csv")
+    if result.join is not None:
+        tables[UNMATCHED_IDS_FILE] = result.join.unmatched_ids.reset_index(drop=True)
     return tables
 
 
@@ -259,9 +262,30 @@ def run_summary(result: Any) -> dict[str, Any]:
         "timings": result.timings,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    summary["feedback_input"] = _input_record(result.feedback)
     if result.customers is not None:
-        summary["customers"] = result.customers.accounting()
+        summary["customers"] = {**result.customers.accounting(), **_input_record(result.customers)}
+    if result.join is not None:
+        summary["join"] = {
+            "n_comments_matched": result.join.n_comments_matched,
+            "n_comments_without_id": result.join.n_comments_without_id,
+            "n_unmatched_ids": len(result.join.unmatched_ids),
+            "n_comments_with_unmatched_id": int(result.join.unmatched_ids["n_comments"].sum()),
+            "n_customers_without_id": result.join.n_customers_without_id,
+        }
+    if result.drivers is not None:
+        summary["driver_notes"] = list(result.drivers.notes)
     return _jsonable(summary)
+
+
+def _input_record(ingested: Any) -> dict[str, Any]:
+    """How a file was read and mapped, and what ingest noticed without refusing (summary.json)."""
+    meta = ingested.meta
+    return {
+        "format": meta.format, "encoding": meta.encoding, "layout": meta.layout,
+        "roles": {role: column for role, column in ingested.roles.items() if column is not None},
+        "warnings": list(meta.warnings),
+    }
 
 
 def _jsonable(value: Any) -> Any:

@@ -156,3 +156,15 @@ def test_customer_table_without_segments_or_matches_keeps_the_run(small_corpus, 
         assert all(f"insight: {stage} skipped: [I300]" in done.stderr for stage in skipped)
         assert len(pd.read_csv(out / "comments.csv")) == 300
     assert len(pd.read_csv(tmp_path / "outcomes_only" / "drivers.csv")) > 0
+
+
+def test_summary_records_inputs_join_and_settings(cli_out):
+    out, _ = cli_out
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["feedback_input"]["roles"]["text"] == "text" and summary["customers"]["roles"]["churned"] == "churned"
+    join = summary["join"]
+    assert join["n_comments_matched"] + join["n_comments_with_unmatched_id"] + join["n_comments_without_id"] == summary["n_comments"]
+    unmatched = pd.read_csv(out / "unmatched_ids.csv")
+    assert len(unmatched) == join["n_unmatched_ids"] > 0 and unmatched["n_comments"].sum() == join["n_comments_with_unmatched_id"]
+    assert summary["settings"]["themes"]["codeframe"] == "models/codeframe_default.yaml"
+    assert any("control for" in note for note in summary["driver_notes"])

@@ -279,7 +279,7 @@ def test_safe_frame_guards_text_only_and_copies():
 
 # --------------------------------------------------------------------------- write_outputs
 def test_write_outputs_writes_every_contract_file_with_contract_columns_first(written):
-    expected = set(OUTPUT_CONTRACT) | {"summary.json", "dropped_customers.csv"}
+    expected = set(OUTPUT_CONTRACT) | {"summary.json", "dropped_customers.csv", "unmatched_ids.csv"}
     assert set(written) == expected
     for name, columns in OUTPUT_CONTRACT.items():
         header = pd.read_csv(written[name], nrows=0).columns.tolist()
@@ -337,9 +337,9 @@ def test_summary_json(result, written):
         summary["versions"]
     )
     assert summary["versions"]["pandas"] == pd.__version__
-    assert summary["customers"] == {
-        "rows_in": 7, "rows_kept": 6, "rows_dropped": 1, "dropped_by_reason": {"missing customer id": 1}
-    }
+    accounting = {k: summary["customers"][k] for k in ("rows_in", "rows_kept", "rows_dropped", "dropped_by_reason")}
+    assert accounting == {"rows_in": 7, "rows_kept": 6, "rows_dropped": 1, "dropped_by_reason": {"missing customer id": 1}}
+    assert "customer_id" in summary["customers"]["roles"] and "text" in summary["feedback_input"]["roles"]
 
 
 def test_package_versions_reports_missing_packages(monkeypatch):
@@ -394,7 +394,7 @@ def test_contract_violation_is_a_clear_error(result, tmp_path):
 # --------------------------------------------------------------------------- Excel
 def test_excel_round_trip_is_formula_safe(result):
     book = openpyxl.load_workbook(io.BytesIO(to_excel(result)))
-    assert book.sheetnames == ["summary", "comments", "sentences", "themes", "drivers", "segments", "dropped", "dropped_customers"]
+    assert book.sheetnames == ["summary", "comments", "sentences", "themes", "drivers", "segments", "dropped", "dropped_customers", "unmatched_ids"]
     texts = []
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2"
