@@ -26,7 +26,7 @@ from sklearn.preprocessing import normalize
 
 from insight.errors import InputError
 from insight.schemas import Col
-from insight.themes import Embedder, ThemeModel, check_fitted
+from insight.themes import Embedder, ThemeModel, check_fitted, first_distinct
 
 DEFAULT_CODEFRAME_PATH = Path(__file__).resolve().parent.parent / "models" / "codeframe_default.yaml"
 _THEME_KEYS = ("name", "description", "keywords", "examples", "parent")
@@ -564,7 +564,7 @@ class CodeframeAssigner:
         for theme_id, theme in enumerate(self.codeframe_.themes):
             mine = assignments[assignments[Col.THEME_ID] == theme_id].sort_values(
                 Col.THEME_CONFIDENCE, ascending=False, kind="stable")
-            reps = list(dict.fromkeys(texts[i] for i in mine["sentence_pos"]))[:3]
+            reps = first_distinct(texts[i] for i in mine["sentence_pos"])
             rows.append({Col.THEME_ID: theme_id, Col.THEME: theme.name, Col.PARENT: theme.parent or "",
                          Col.KEYWORDS: list(theme.keywords), "description": theme.description,
                          "representatives": reps, "n_sentences": int(mine["sentence_pos"].nunique())})

@@ -66,7 +66,7 @@ UNMATCHED_IDS_FILE = "unmatched_ids.csv"  # feedback customer ids with no row in
 _EXTRAS: dict[str, tuple[str, ...]] = {
     "comments.csv": (Col.DATE, Col.CHANNEL, Col.LANGUAGE, Col.TEXT),
     "sentences.csv": (Col.COMMENT_ID, Col.SENTENCE_ID, Col.THEME_ID),
-    "themes.csv": (Col.THEME_ID, "n_sentences", "description"),
+    "themes.csv": (Col.THEME_ID, "n_sentences", "description", "representatives"),
     "dropped.csv": (Col.SOURCE_COLUMN,),
 }
 
@@ -221,9 +221,9 @@ def _sentences_table(sentences: pd.DataFrame, assignments: pd.DataFrame) -> pd.D
 
 def _themes_table(themes: pd.DataFrame) -> pd.DataFrame:
     frame = themes.copy()
-    for name in (Col.KEYWORDS, Col.PARENT):
+    for name, sep in ((Col.KEYWORDS, "; "), (Col.PARENT, "; "), ("representatives", " | ")):
         if name in frame.columns:
-            frame[name] = frame[name].map(lambda v: _joined(v, "; "))
+            frame[name] = frame[name].map(lambda v, sep=sep: _joined(v, sep))
     return _contract_frame(frame, "themes.csv", known_extras_only=True)
 
 

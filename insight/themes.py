@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -429,6 +429,19 @@ def theme_name(
 
 
 # --------------------------------------------------------------------------- helpers
+def first_distinct(texts: Iterable[str], k: int = 3) -> list[str]:
+    """The first ``k`` texts that differ by more than letter case: a theme's representative sentences."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for text in texts:
+        if text.casefold() not in seen:
+            seen.add(text.casefold())
+            out.append(text)
+            if len(out) == k:
+                break
+    return out
+
+
 def _centroids(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """L2-normalised mean vector of each label ``0..max`` (rows of ``X`` with label -1 ignored)."""
     k = int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 0
@@ -669,12 +682,7 @@ class ThemeModel:
         for c, idx in enumerate(members):
             closeness = X[idx] @ self.centroids_[c]
             ranked = idx[np.argsort(-closeness, kind="stable")]
-            reps: list[str] = []
-            for i in ranked:
-                if texts[i] not in reps:
-                    reps.append(texts[i])
-                if len(reps) == 3:
-                    break
+            reps = first_distinct(texts[i] for i in ranked)
             rows.append({
                 Col.THEME_ID: c, Col.KEYWORDS: keywords[c],
                 Col.THEME: theme_name(pool[c], next((p for p in map(key_phrase, reps) if p), f"theme {c}"), docs[c]),

@@ -168,3 +168,11 @@ def test_summary_records_inputs_join_and_settings(cli_out):
     assert len(unmatched) == join["n_unmatched_ids"] > 0 and unmatched["n_comments"].sum() == join["n_comments_with_unmatched_id"]
     assert summary["settings"]["themes"]["codeframe"] == "models/codeframe_default.yaml"
     assert any("control for" in note for note in summary["driver_notes"])
+
+
+def test_themes_csv_carries_representative_sentences(cli_out):
+    out, _ = cli_out
+    themes = pd.read_csv(out / "themes.csv", keep_default_na=False)
+    reps = themes["representatives"].str.split(" | ", regex=False)
+    assert (reps.map(len) == 3).all()
+    assert all(len({r.casefold() for r in row}) == 3 for row in reps)

@@ -247,3 +247,10 @@ def test_ctfidf_bigrams_never_span_two_sentences():
     keywords = CTfidfLabeller().keywords([["refund missing", "bank late", "refund missing"], ["app crash"] * 3], 10)
     assert "missing bank" not in keywords[0] and "late refund" not in keywords[0]
     assert "crash app" not in keywords[1] and "app crash" in keywords[1]
+
+
+def test_representatives_differ_by_more_than_case():
+    from insight.themes import first_distinct
+
+    assert first_distinct(["Slow app.", "slow app.", "SLOW APP.", "Crashes daily.", "Bad login.", "x"]) == [
+        "Slow app.", "Crashes daily.", "Bad login."]
