@@ -107,6 +107,8 @@ def _analyze(args: argparse.Namespace) -> int:
     acc = result.feedback.accounting()
     non_english = language_summary(result.comments)["non_english"]
     flagged = f" ({non_english} flagged non-English)" if non_english else ""
+    redacted = sum((result.kpis.get("redactions") or {}).values())
+    flagged += f"; {redacted} personal data items redacted" if redacted else ""
     print(
         f"insight: {acc['rows_in']} rows in, {acc['rows_kept']} kept{flagged}, {acc['rows_dropped']} dropped; "
         f"{len(result.themes)} themes; wrote {len(written)} files to {args.out}"

@@ -617,6 +617,7 @@ def render_overview(result: Any, *, key: str) -> None:
     if result.customers is None:
         st.info("No customer table: upload one to see churn, NPS and CLV alongside the comments.")
     _render_languages(result.comments)
+    _render_redactions(kpis.get("redactions"))
     left, right = st.columns(2)
     left.plotly_chart(charts.sentiment_distribution(result.comments), key=f"{key}:sentiment")
     _render_score_agreement(kpis.get("sentiment_score_agreement"), key=key)
@@ -639,6 +640,14 @@ def _render_languages(comments: pd.DataFrame) -> None:
         "but themes and sentiment come from English models and are less reliable for them; "
         "the `language` column of comments.csv marks them."
     )
+
+
+def _render_redactions(counts: dict[str, int] | None) -> None:
+    """What personal data the text stage replaced before anything was stored or shown."""
+    found = {kind: n for kind, n in (counts or {}).items() if n}
+    if found:
+        items = ", ".join(f"{n:,} {kind.lower()}" for kind, n in found.items())
+        st.caption(f"Personal data replaced by placeholders before analysis: {items} (e.g. [EMAIL], [PHONE]).")
 
 
 def _render_score_agreement(agreement: dict[str, Any] | None, *, key: str) -> None:

@@ -337,6 +337,14 @@ def test_overview_warns_about_non_english_comments(result):
     assert not [t for t in _texts(_goto(_app(result), "Overview").warning) if "non-English" in t]
 
 
+def test_overview_says_what_personal_data_was_redacted(result):
+    import dataclasses
+
+    redacted = dataclasses.replace(result, kpis={**result.kpis, "redactions": {"EMAIL": 2, "PHONE": 0, "CARD": 1}})
+    at = _goto(_app(redacted), "Overview")
+    assert any("2 email, 1 card" in t for t in _texts(at.caption))
+
+
 def test_codeframe_edits_and_undo(result):
     at = _goto(_app(result), "Themes")
     assert set(_table(at, "themes:cf:themes")[Col.THEME]) == set(THEMES)

@@ -38,7 +38,7 @@ def cli_out(small_corpus, tmp_path_factory):
         "--codeframe", "models/codeframe_default.yaml", "--out", str(out), "--quiet",
     )
     assert done.returncode == 0, done.stderr
-    assert "(2 flagged non-English)" in done.stdout
+    assert "(2 flagged non-English)" in done.stdout and "personal data items redacted" in done.stdout
     return out, len(feedback)
 
 
