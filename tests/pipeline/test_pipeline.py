@@ -64,19 +64,26 @@ def test_reassign_after_merge_does_not_reembed(small_run, monkeypatch):
     from insight.codeframe import Codeframe
     from insight.pipeline import reassign
 
-    calls = []
-    original = embed.embed_texts
+    stage_calls, prototype_calls = [], []
+    original_stage, embedder = embed.embed_texts, small_run.theme_model.embedder
+    original_embed = embedder.embed
 
-    def spy(texts, **kwargs):
-        calls.append(len(texts))
-        return original(texts, **kwargs)
+    def spy_stage(texts, **kwargs):
+        stage_calls.append(len(texts))
+        return original_stage(texts, **kwargs)
 
-    monkeypatch.setattr(embed, "embed_texts", spy)
+    def spy_embed(texts, *args, **kwargs):
+        prototype_calls.append(len(texts))
+        return original_embed(texts, *args, **kwargs)
+
+    monkeypatch.setattr(embed, "embed_texts", spy_stage)
+    monkeypatch.setattr(embedder, "embed", spy_embed)  # the assigner embeds prototypes through its embedder
     frame = Codeframe.default().merge(["slow support", "friendly staff"], into="support")
     merged = reassign(small_run, frame)
     assert "support" in set(merged.themes[Col.THEME])
     assert not {"slow support", "friendly staff"} & set(merged.themes[Col.THEME])
-    assert sum(calls) < len(small_run.sentences), "sentences were embedded again"
+    assert not stage_calls, "sentences were embedded again"
+    assert 0 < sum(prototype_calls) < 50  # only the merged theme's new prototype texts
     assert merged.embeddings is small_run.embeddings
 
 
