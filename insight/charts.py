@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-from insight.schemas import UNCLASSIFIED, Col
+from insight.schemas import OUTPUT_CONTRACT, UNCLASSIFIED, Col
 
 # Okabe-Ito + Tableau-like qualitative palette: distinct, readable, colour-blind aware first.
 PALETTE: tuple[str, ...] = (
@@ -51,9 +52,26 @@ INSUFFICIENT = "insufficient data"
 ADJUSTED = "adjusted"
 OUTCOME_LABELS: dict[str, str] = {
     "churn": "churn-rate difference (with − without)",
-    "nps": "NPS difference (with − without)",
+    "nps": "NPS difference (with − without, NPS points −100..100)",
     "clv": "CLV difference (with − without)",
 }
+EFFECT_UNITS: dict[str, tuple[str, str]] = {
+    "churn": ("proportion", "proportion"),
+    "nps": ("NPS points", "0–10 score points"),
+    "clv": ("currency", "currency"),
+}
+"""Units of (effect, adjusted_effect) per outcome. They differ for NPS: the raw effect
+compares NPS (−100..100) while the adjusted one is the regression coefficient on the 0–10 score."""
+UNITS_NOTES: dict[str, str] = {
+    "churn": "Effects are differences in churn probability (0.05 = 5 percentage points); "
+    "adjusted: average marginal effect, same unit.",
+    "nps": "Unadjusted NPS effects are differences in NPS points (−100..100); adjusted NPS effects are "
+    "regression coefficients in 0–10 score points, a different unit: compare their direction and "
+    "significance, not their size.",
+    "clv": "Effects are differences in mean CLV (currency); adjusted: regression coefficient, same unit.",
+}
+ACTION_COLUMNS: tuple[str, ...] = (*OUTPUT_CONTRACT["segments.csv"], "priority_ci_low", "priority_ci_high", "flags")
+"""Columns of the segment action list: the contract, the priority interval and the flags."""
 EXPOSURE = "exposure"  # drivers column: "mentioned" | "negative" (mentioned negatively)
 _TREND_TITLES = {
     "n_comments": "Comments per period",
@@ -170,7 +188,10 @@ def forest_chart(
     effects are circles: filled and coloured when ``q_value <= alpha``, hollow
     when not significant, grey when the theme has insufficient data (its
     ``flags``). Adjusted effects (regression with covariates) are diamonds on the
-    same row, so confounded themes are visible as a gap between the two.
+    same row, so confounded themes are visible as a gap between the two. When the
+    two are in different units (NPS: NPS points vs 0–10 score points, see
+    :data:`EFFECT_UNITS`) the diamonds get their own panel on the right with its
+    own axis, so one scale never carries both.
 
     Parameters
     ----------
@@ -190,7 +211,8 @@ def forest_chart(
     -------
     plotly.graph_objects.Figure
         Traces named ``significant (q ≤ 0.05)``, ``not significant``,
-        ``insufficient data`` and ``adjusted`` (each only when it has rows).
+        ``insufficient data`` and ``adjusted`` (each only when it has rows); for
+        NPS the adjusted trace is ``adjusted (0–10 score points)`` on ``xaxis2``.
     """
     title = f"Theme effects on {outcome}"
     frame = _rows(drivers, outcome, exposure)
@@ -211,7 +233,14 @@ def forest_chart(
         ),
         (INSUFFICIENT, frame["_insufficient"], dict(color=GREY, symbol="circle", size=9)),
     )
-    fig = go.Figure()
+    unit, adjusted_unit = EFFECT_UNITS.get(outcome, ("", ""))
+    adjusted = frame.iloc[:0]
+    if show_adjusted and Col.ADJUSTED_EFFECT in frame:
+        adjusted = frame.loc[frame[Col.ADJUSTED_EFFECT].notna()]
+    panels = 2 if unit != adjusted_unit and not adjusted.empty else 1
+    fig = make_subplots(
+        rows=1, cols=panels, shared_yaxes=True, horizontal_spacing=0.03, column_widths=[0.55, 0.45] if panels == 2 else None
+    )
     for name, mask, marker in groups:
         rows = frame.loc[mask]
         if rows.empty:
@@ -225,30 +254,37 @@ def forest_chart(
                 marker=marker,
                 error_x=_ci_bars(rows, Col.EFFECT, Col.CI_LOW, Col.CI_HIGH, color=GREY if name == INSUFFICIENT else "#555555"),
                 customdata=np.column_stack([rows[Col.N_WITH], rows[Col.Q_VALUE]]),
-                hovertemplate="%{y}: %{x:.3g}<br>n with theme %{customdata[0]}<br>q %{customdata[1]:.3g}<extra></extra>",
-            )
+                hovertemplate=f"%{{y}}: %{{x:.3g}} {unit}<br>n with theme %{{customdata[0]}}<br>q %{{customdata[1]:.3g}}<extra></extra>",
+            ),
+            row=1,
+            col=1,
         )
-    if show_adjusted and Col.ADJUSTED_EFFECT in frame and frame[Col.ADJUSTED_EFFECT].notna().any():
-        rows = frame.loc[frame[Col.ADJUSTED_EFFECT].notna()]
+    if not adjusted.empty:
         error = None
-        if {"adjusted_ci_low", "adjusted_ci_high"} <= set(rows.columns):
-            error = _ci_bars(rows, Col.ADJUSTED_EFFECT, "adjusted_ci_low", "adjusted_ci_high", color=PALETTE[7], thickness=1)
+        if {"adjusted_ci_low", "adjusted_ci_high"} <= set(adjusted.columns):
+            error = _ci_bars(adjusted, Col.ADJUSTED_EFFECT, "adjusted_ci_low", "adjusted_ci_high", color=PALETTE[7], thickness=1)
         fig.add_trace(
             go.Scatter(
-                name=ADJUSTED,
-                x=rows[Col.ADJUSTED_EFFECT],
-                y=plain(rows[Col.THEME]),
+                name=ADJUSTED if panels == 1 else f"{ADJUSTED} ({adjusted_unit})",
+                x=adjusted[Col.ADJUSTED_EFFECT],
+                y=plain(adjusted[Col.THEME]),
                 mode="markers",
                 marker=dict(color=PALETTE[7], symbol="diamond", size=8, opacity=0.8),
                 error_x=error,
-                hovertemplate="%{y} (adjusted): %{x:.3g}<extra></extra>",
-            )
+                hovertemplate=f"%{{y}} (adjusted): %{{x:.3g}} {adjusted_unit}<extra></extra>",
+            ),
+            row=1,
+            col=panels,
         )
-    fig.add_vline(x=0, line_dash="dot", line_color="#777777")
+    fig.add_vline(x=0, line_dash="dot", line_color="#777777", row="all", col="all")
+    if panels == 2:
+        fig.update_xaxes(title_text=f"unadjusted: {unit} (with − without)", row=1, col=1)
+        fig.update_xaxes(title_text=f"adjusted: {adjusted_unit}", row=1, col=2)
+    else:
+        fig.update_xaxes(title_text=OUTCOME_LABELS.get(outcome, "effect"))
+    fig.update_yaxes(categoryorder="array", categoryarray=plain(frame[Col.THEME]))
     fig.update_layout(
         title=title,
-        xaxis_title=OUTCOME_LABELS.get(outcome, "effect"),
-        yaxis=dict(categoryorder="array", categoryarray=plain(frame[Col.THEME])),
         height=max(300, 28 * len(frame) + 140),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
         **{**_LAYOUT, "margin": dict(l=10, r=10, t=80, b=10)},
@@ -394,6 +430,17 @@ def priority_heatmap(segments: pd.DataFrame, *, top_themes: int = 20) -> go.Figu
     )
     fig.update_layout(title=title, height=max(320, 24 * len(grid) + 160), **_LAYOUT)
     return fig
+
+
+def top_actions(segments: pd.DataFrame, top: int | None = 10) -> pd.DataFrame:
+    """The first ``top`` segment × theme cells in the table's own order, with priority interval and flags.
+
+    :func:`insight.segments.segment_table` ranks flagged cells (``small_cell``,
+    no priority) after the others; re-sorting by priority would lift them back
+    to the top, so the order is kept as given.
+    """
+    rows = segments if top is None else segments.head(top)
+    return rows[[c for c in ACTION_COLUMNS if c in rows]].reset_index(drop=True)
 
 
 def trend_chart(

@@ -551,8 +551,15 @@ def _verbatims_html(sentences: pd.DataFrame) -> str:
 
 
 def _top_segments(segments: pd.DataFrame) -> str:
-    ranked = segments.sort_values(Col.PRIORITY, ascending=False) if len(segments) else segments
-    return _table_html(ranked)
+    """The cells in segments.csv order (flagged ones last), with the priority interval and the flags."""
+    from insight.charts import top_actions
+
+    note = (
+        '<p class="meta">Priority = customers affected × CLV × excess churn, with its 95% interval. Flagged cells '
+        "(small_cell: too few customers to compare; no priority) come last. confounded: the theme's churn link "
+        "disappears after adjustment, so its priority is likely not its own. Every column is in segments.csv.</p>"
+    )
+    return note + _table_html(top_actions(segments, top=None))
 
 
 def _segments_figure(segments: pd.DataFrame) -> Any:
@@ -569,12 +576,25 @@ def _trends_figure(trends: pd.DataFrame | None) -> Any:
 
 def _drivers_html(drivers: pd.DataFrame, charts: "_Charts") -> str:
     """One forest chart per outcome (themes mentioned at all), then the table with the intervals."""
-    from insight.charts import forest_chart
+    from insight.charts import UNITS_NOTES, forest_chart
     from insight.drivers import EXPOSURE, FLAGS
 
     mentioned = drivers[drivers[EXPOSURE] == "mentioned"] if EXPOSURE in drivers else drivers
     outcomes = list(dict.fromkeys(mentioned[Col.OUTCOME])) if len(mentioned) else []
-    figures = "".join(charts.add(forest_chart(mentioned, outcome)) for outcome in outcomes)
+    figures = "".join(
+        charts.add(forest_chart(mentioned, outcome)) + f'<p class="meta">{html.escape(UNITS_NOTES.get(outcome, ""))}</p>'
+        for outcome in outcomes
+    )
     shown = [c for c in (*OUTPUT_CONTRACT["drivers.csv"], FLAGS) if c in mentioned]
+    table = mentioned.loc[:, shown]
+    table.insert(shown.index(Col.OUTCOME) + 1, "units", table[Col.OUTCOME].map(_effect_units))
     note = '<p class="meta">Themes mentioned at all; every exposure and statistic is in drivers.csv.</p>'
-    return (figures or charts.add(None)) + note + _table_html(mentioned.loc[:, shown], max_rows=200)
+    return (figures or charts.add(None)) + note + _table_html(table, max_rows=200)
+
+
+def _effect_units(outcome: str) -> str:
+    """Units of a driver row's effect and adjusted_effect, spelt out where they differ (NPS)."""
+    from insight.charts import EFFECT_UNITS
+
+    unit, adjusted_unit = EFFECT_UNITS.get(outcome, ("", ""))
+    return unit if unit == adjusted_unit else f"effect: {unit}; adjusted: {adjusted_unit}"

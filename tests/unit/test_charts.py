@@ -181,3 +181,53 @@ def test_builders_do_not_mutate_inputs(drivers):
 def test_empty_frames_give_a_message():
     assert charts.trend_chart(None).layout.annotations[0].text.startswith("No dates")
     assert charts.priority_heatmap(pd.DataFrame()).layout.annotations[0].text == "No segment results."
+
+
+def test_forest_chart_nps_never_shares_an_axis_across_units(drivers):
+    """NPS effects are NPS points but adjusted NPS effects 0–10 score points: separate axes, units named."""
+    fig = charts.forest_chart(drivers, "nps")
+    raw = _trace(fig, "significant (q ≤ 0.05)")
+    adjusted = _trace(fig, "adjusted (0–10 score points)")
+    assert (raw.xaxis or "x") == "x" and adjusted.xaxis == "x2"
+    assert list(raw.x) == [-12.0] and list(adjusted.x) == [-1.1]
+    assert "NPS points" in fig.layout.xaxis.title.text
+    assert fig.layout.xaxis2.title.text == "adjusted: 0–10 score points"
+    assert adjusted.yaxis == "y2" and fig.layout.yaxis2.matches == "y"  # same theme rows on both panels
+    assert {shape.xref for shape in fig.layout.shapes} == {"x", "x2"}  # a zero line on each axis
+    assert "xaxis2" not in charts.forest_chart(drivers, "nps", show_adjusted=False).layout
+
+
+def test_forest_chart_same_unit_outcomes_keep_one_axis(drivers):
+    clv = drivers.assign(**{Col.OUTCOME: drivers[Col.OUTCOME].replace({"churn": "clv"})})
+    for frame, outcome in ((drivers, "churn"), (clv, "clv")):
+        fig = charts.forest_chart(frame, outcome)
+        assert "xaxis2" not in fig.layout
+        assert {t.xaxis or "x" for t in fig.data} == {"x"}
+        assert fig.layout.xaxis.title.text == charts.OUTCOME_LABELS[outcome]
+        assert len(_trace(fig, "adjusted").x) == 3
+
+
+def test_top_actions_keeps_flagged_cells_last_with_interval_and_flags():
+    """segment_table's order (flagged last) survives; the interval and flags are shown."""
+    segments = pd.DataFrame(
+        {
+            Col.SEGMENT_COLUMN: ["plan", "plan", "region", "region"],
+            Col.SEGMENT_VALUE: ["basic", "pro", "north", "south"],
+            Col.THEME: ["billing", "price increase", "billing", "app"],
+            Col.N_CUSTOMERS: [40, 35, 3, 20],
+            Col.CHURN_RATE: [0.4, 0.3, 1.0, 0.2],
+            Col.EXCESS_CHURN: [0.2, 0.1, 0.8, np.nan],
+            Col.CLV_AT_RISK: [20000.0, 10000.0, 50000.0, 900.0],
+            Col.PRIORITY: [4000.0, 1000.0, 40000.0, np.nan],
+            "priority_ci_low": [2000.0, -500.0, 10000.0, np.nan],
+            "priority_ci_high": [6000.0, 2500.0, 48000.0, np.nan],
+            "n_segment": [100, 90, 50, 60],
+            "flags": ["", "confounded", "small_cell", ""],
+        }
+    )
+    top = charts.top_actions(segments, top=3)
+    assert top[Col.THEME].tolist() == ["billing", "price increase", "billing"]
+    assert top[Col.PRIORITY].tolist() == [4000.0, 1000.0, 40000.0]  # not re-sorted: small cell stays last
+    assert top["flags"].tolist() == ["", "confounded", "small_cell"]
+    assert list(top.columns) == list(charts.ACTION_COLUMNS)
+    assert len(charts.top_actions(segments, top=None)) == 4

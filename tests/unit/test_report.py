@@ -455,3 +455,50 @@ def test_html_report_without_customers_still_renders():
     document = to_html(_run_result(with_customers=False))
     assert document.count("Plotly.newPlot(") == 1  # trends only
     assert "No data for this chart." in document
+
+
+def _section_html(document: str, title: str) -> str:
+    return document.split(f"<h2>{title}</h2>", 1)[1].split("</section>", 1)[0]
+
+
+def _table_rows(section: str) -> tuple[list[str], list[list[str]]]:
+    """Header and body cells (as HTML text) of the first table in a section."""
+    table = section[section.index("<table>") :]
+    head = re.findall(r"<th>(.*?)</th>", table.split("</thead>")[0])
+    body = table.split("<tbody>")[1].split("</tbody>")[0]
+    return head, [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+def test_html_report_drivers_state_nps_units(html_report):
+    drivers = _section_html(html_report, "Drivers")
+    assert "adjusted NPS effects are regression coefficients in 0–10 score points" in drivers
+    head, rows = _table_rows(drivers)
+    units = {row[head.index(Col.OUTCOME)]: row[head.index("units")] for row in rows}
+    assert units["nps"] == "effect: NPS points; adjusted: 0–10 score points"
+    assert units["churn"] == "proportion"
+    # the NPS forest chart puts the adjusted effects on their own axis, titled with the unit
+    assert '"xaxis2"' in drivers and re.search(r"adjusted: 0(–|\\u2013)10 score points", drivers)
+
+
+def test_html_report_segments_keep_flagged_last_with_interval_and_flags(result):
+    segments = pd.DataFrame(
+        {
+            Col.SEGMENT_COLUMN: ["plan", "plan", "plan"],
+            Col.SEGMENT_VALUE: ["basic", "premium", "trial"],
+            Col.THEME: ["billing", "price increase", "slow support"],
+            Col.N_CUSTOMERS: [30, 25, 2],
+            Col.CHURN_RATE: [0.4, 0.3, 1.0],
+            Col.EXCESS_CHURN: [0.15, 0.05, 0.9],
+            Col.CLV_AT_RISK: [12000.0, 8000.0, 90000.0],
+            Col.PRIORITY: [1800.0, 400.0, 81000.0],
+            "priority_ci_low": [900.0, -100.0, 20000.0],
+            "priority_ci_high": [2700.0, 900.0, 90000.0],
+            "flags": ["", "confounded", "small_cell"],
+        }
+    )  # segment_table's order: the small cell last despite its priority
+    section = _section_html(to_html(dataclasses.replace(result, segments=segments)), "Segments")
+    head, rows = _table_rows(section)
+    assert head[head.index(Col.PRIORITY) :] == [Col.PRIORITY, "priority_ci_low", "priority_ci_high", "flags"]
+    assert [row[head.index(Col.THEME)] for row in rows] == ["billing", "price increase", "slow support"]
+    assert [row[head.index("flags")] for row in rows] == ["", "confounded", "small_cell"]
+    assert [row[head.index("priority_ci_low")] for row in rows] == ["900", "-100", "20,000"]
