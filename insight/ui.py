@@ -34,7 +34,7 @@ import streamlit as st
 from insight import charts
 from insight.config import InsightConfig
 from insight.errors import InsightError
-from insight.schemas import OUTPUT_CONTRACT, SENTIMENT_LABELS, SKIPPED, UNCLASSIFIED, Col
+from insight.schemas import SENTIMENT_LABELS, SKIPPED, UNCLASSIFIED, Col
 from insight.text import language_summary, redact_frame
 
 PAGES: tuple[str, ...] = (
@@ -196,9 +196,8 @@ def render_sidebar(result: Any, *, key: str = NAV_KEY) -> str:
 def _inspect(kind: str, name: str, file_hash: str, config_json: str, _data: bytes) -> dict[str, Any]:
     """Columns, detected roles, role candidates and a preview of a file (cached by hash + config).
 
-    An ambiguous role is not an error here: the page asks the user to choose,
-    so it comes back as ``ambiguous`` (the error's one-line message) with its
-    candidates.
+    An ambiguous role is not an error here (the page asks the user to choose,
+    from what ingest reports): only its candidates come back.
     """
     from insight.errors import AmbiguousColumnError
     from insight.ingest import detect_roles, read_table
@@ -213,12 +212,10 @@ def _inspect(kind: str, name: str, file_hash: str, config_json: str, _data: byte
         "roles": {},
         "candidates": {},
         "text_columns": [],
-        "ambiguous": None,
     }
     try:
         detection = detect_roles(frame, kind=kind)
     except AmbiguousColumnError as exc:
-        out["ambiguous"] = exc.one_line()
         out["candidates"] = {exc.role: list(exc.candidates)}
         return out
     out["roles"] = dict(detection.roles)
@@ -414,49 +411,71 @@ def _render_table_upload(kind: str, config: InsightConfig, *, key: str) -> Any:
     if uploaded is None:
         st.button("Remove this file", key=f"{key}:{kind}:remove", on_click=_forget_upload, args=(kind, key))
     with _guard(f"Reading {name}"):
+        from insight.errors import AmbiguousColumnError
+
         found = _inspect(kind, name, digest(data), _config_json(config), data)
-        if found["ambiguous"]:
-            st.warning(md_escape(f"Please choose: {found['ambiguous']}"))
         for warning in found["warnings"]:
             st.caption(f"Note: {md_escape(warning)}")
         if len(found["text_columns"]) > 1:
             st.caption(f"Wide survey: comments are taken from {len(found['text_columns'])} open-text columns.")
+        overrides = st.session_state.get(STATE_ROLES.format(kind=kind)) or {}
+        ingested, problem = None, None
+        try:
+            ingested = _ingest(kind, name, digest(data), _roles_json(overrides), _config_json(config), data)
+        except InsightError as exc:  # the drop-downs must still show, or the user could not fix the mapping
+            problem = exc
+        ask = problem.role if isinstance(problem, AmbiguousColumnError) else None
+        if ask:
+            what = "the comment text" if ask == "text" else f"the {ask} column"
+            candidates = ", ".join(f"'{c}'" for c in problem.candidates)
+            st.warning(md_escape(f"Several columns could be {what}: {candidates}.") + " Choose one below.")
         st.markdown("**Column roles** (detected; change them if they are wrong)")
-        overrides = _render_roles(kind, found, key=key)
-        st.session_state[STATE_ROLES.format(kind=kind)] = overrides
+        used = ingested.roles if ingested is not None else {**found["roles"], **overrides}
+        _render_roles(kind, found, used, ask=ask, key=key)
         with st.expander("Preview (first rows as read, personal data masked)"):
             st.dataframe(found["preview"], hide_index=True)
-        ingested = _ingest(kind, name, digest(data), _roles_json(overrides), _config_json(config), data)
-        _render_accounting(ingested, kind, key=key)
+        if problem is not None and not ask:
+            raise problem
+        if ingested is not None:
+            _render_accounting(ingested, kind, key=key)
         return ingested
     return None
 
 
-def _render_roles(kind: str, found: dict[str, Any], *, key: str) -> dict[str, str]:
-    """One drop-down per role; returns only the roles the user changed (ingest detects the rest).
+def _render_roles(kind: str, found: dict[str, Any], used: dict[str, Any], *, ask: str | None, key: str) -> None:
+    """One drop-down per role showing the column ingest used; a change becomes an override.
 
-    Ingest re-detects every role not overridden, so "(none)" is offered only
-    where detection found no column.
+    They show ``used`` (IngestResult.roles) rather than the first detection
+    because one choice (the text column, say) changes what is detected for the
+    others. While ``ask`` names an ambiguous role, only its drop-down is shown,
+    with nothing chosen. "(none)" unmaps a role; the text has no "(none)"
+    because ingest needs one.
     """
-    saved = st.session_state.get(STATE_ROLES.format(kind=kind)) or {}  # survives page switches; widgets do not
-    overrides: dict[str, str] = {}
     cells = st.columns(4)
-    for i, role in enumerate(_role_names(kind)):
-        detected = found["roles"].get(role)
-        options = found["columns"] if detected else [_NONE, *found["columns"]]
-        others = [c for c in found["candidates"].get(role, []) if c != detected]
-        current = saved.get(role, detected)
+    for i, role in enumerate((ask,) if ask else _role_names(kind)):
+        options = found["columns"] if role == "text" else [_NONE, *found["columns"]]
+        shown = None if role == ask else used.get(role) or (None if role == "text" else _NONE)
+        widget_key = f"{key}:{kind}:role:{role}"
+        st.session_state[widget_key] = shown  # set each run: widget state would keep a stale detection
+        others = [c for c in found["candidates"].get(role, []) if c != shown]
         with cells[i % 4]:
-            choice = st.selectbox(
+            st.selectbox(
                 role,
                 options,
-                index=options.index(current) if current in options else 0,
-                key=f"{key}:{kind}:role:{role}",
+                index=None,
+                placeholder="Choose a column",
+                key=widget_key,
+                on_change=_on_role,
+                args=(kind, role, widget_key),
                 help=f"Other candidates: {', '.join(others)}" if others else None,
             )
-        if choice != _NONE and choice != detected:
-            overrides[role] = choice
-    return overrides
+
+
+def _on_role(kind: str, role: str, widget_key: str) -> None:
+    """A drop-down change becomes an override kept across page switches; "(none)" maps the role to no column."""
+    state_key = STATE_ROLES.format(kind=kind)
+    choice = st.session_state[widget_key]
+    st.session_state[state_key] = {**(st.session_state.get(state_key) or {}), role: None if choice == _NONE else choice}
 
 
 def _render_accounting(ingested: Any, kind: str, *, key: str) -> None:
@@ -499,10 +518,15 @@ def render_upload(*, key: str, config: InsightConfig | None = None) -> None:
     feedback = _render_table_upload("feedback", config, key=key)
     st.subheader("2 · Customers (optional)")
     customers = _render_table_upload("customers", config, key=key)
+    # an uploaded table without a result waits for a column choice or has an error, both shown above
+    uploaded = {k for k in ("feedback", "customers") if st.session_state.get(STATE_UPLOAD.format(kind=k)) is not None}
     if feedback is None:
-        st.info("Upload a feedback file to continue.")
+        if "feedback" not in uploaded:
+            st.info("Upload a feedback file to continue.")
         return
     if customers is None:
+        if "customers" in uploaded:
+            return
         st.info("No customer table: themes and sentiment work without one; drivers and segments need it.")
     else:
         with _guard("Checking the join"):
@@ -999,6 +1023,16 @@ def _skipped_warning(result: Any, stage: str) -> None:
         st.warning(f"The {stage} stage was skipped for this run: {md_escape(reason)}")
 
 
+def _with_units(rows: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """Effect columns named with their unit: for NPS the raw and adjusted effects are in different units."""
+    if outcome not in charts.EFFECT_UNITS:
+        return rows
+    unit, adjusted_unit = charts.EFFECT_UNITS[outcome]
+    raw = (Col.EFFECT, Col.CI_LOW, Col.CI_HIGH)
+    adjusted = (Col.ADJUSTED_EFFECT, "adjusted_ci_low", "adjusted_ci_high")
+    return rows.rename(columns={c: f"{c} ({unit})" for c in raw} | {c: f"{c} ({adjusted_unit})" for c in adjusted})
+
+
 def render_drivers(result: Any, *, key: str) -> None:
     """Per outcome: the forest chart, plain-language captions, impact vs volume, revenue at risk."""
     st.title("Drivers")
@@ -1033,7 +1067,8 @@ def render_drivers(result: Any, *, key: str) -> None:
     )
     st.caption(
         f"Filled markers: significant after FDR correction (q ≤ {alpha:g}); hollow: not significant; "
-        "grey: too few customers to say. Bars: 95% confidence intervals."
+        "grey: too few customers to say. Bars: 95% confidence intervals. "
+        + charts.UNITS_NOTES.get(outcome, "")
     )
     rows = _significant_rows(table, outcome, exposure, alpha)
     st.subheader("What the numbers say")
@@ -1054,13 +1089,11 @@ def render_drivers(result: Any, *, key: str) -> None:
         shown = table.loc[table[Col.OUTCOME] == outcome]
         if charts.EXPOSURE in shown:
             shown = shown.loc[shown[charts.EXPOSURE] == exposure]
-        _table(shown, key=f"{key}:table")
+        _table(_with_units(shown, outcome), key=f"{key}:table")
         st.text(result.drivers.summary())
 
 
 # --------------------------------------------------------------------------- Segments
-_ACTION_COLUMNS = OUTPUT_CONTRACT["segments.csv"]
-
 
 def render_segments(result: Any, *, key: str) -> None:
     """Priority heat map, the top-10 actions, and the high-value high-turnover niches."""
@@ -1075,9 +1108,12 @@ def render_segments(result: Any, *, key: str) -> None:
         return
     st.plotly_chart(charts.priority_heatmap(segments), key=f"{key}:heatmap")
     st.subheader("Top 10 actions")
-    st.caption("Priority = customers affected × CLV × excess churn.")
-    top = segments.sort_values(Col.PRIORITY, ascending=False).head(10)
-    _table(top[[c for c in _ACTION_COLUMNS if c in top]], key=f"{key}:actions")
+    st.caption(
+        "Priority = customers affected × CLV × excess churn, with its 95% interval (priority_ci_low to "
+        "priority_ci_high). Flagged cells (small_cell: too few customers to compare; no priority) come last. "
+        "confounded: the theme's churn link disappears after adjustment, so its priority is likely not its own."
+    )
+    _table(charts.top_actions(segments), key=f"{key}:actions")
     st.subheader("High-value, high-turnover niches")
     st.caption("Segments with above-median mean CLV and above-median churn, and the themes behind their churn.")
     with _guard("Finding the niches"):

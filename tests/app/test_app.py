@@ -337,6 +337,44 @@ def test_overview_warns_about_non_english_comments(result):
     assert not [t for t in _texts(_goto(_app(result), "Overview").warning) if "non-English" in t]
 
 
+def test_drivers_page_states_nps_units(result):
+    at = _goto(_app(result), "Drivers")
+    at.radio(key="drivers:outcome").set_value("nps").run()
+    assert not at.exception
+    assert any("adjusted NPS effects are regression coefficients in 0–10 score points" in t for t in _texts(at.caption))
+    columns = set(_table(at, "drivers:table").columns)
+    assert {"effect (NPS points)", "adjusted_effect (0–10 score points)", "adjusted_ci_low (0–10 score points)"} <= columns
+    assert Col.EFFECT not in columns and Col.ADJUSTED_EFFECT not in columns
+
+
+def test_segment_actions_keep_flagged_cells_last_and_show_flags(result):
+    import dataclasses
+
+    actions = _table(_goto(_app(result), "Segments"), "segments:actions")
+    assert {"priority_ci_low", "priority_ci_high", "flags"} <= set(actions.columns)
+    cells = pd.DataFrame(
+        {
+            Col.SEGMENT_COLUMN: ["plan", "plan", "region"],
+            Col.SEGMENT_VALUE: ["basic", "pro", "north"],
+            Col.THEME: ["billing errors", "slow app", "friendly staff"],
+            Col.N_CUSTOMERS: [40, 30, 2],
+            Col.CHURN_RATE: [0.5, 0.3, 1.0],
+            Col.EXCESS_CHURN: [0.3, 0.1, 0.9],
+            Col.CLV_AT_RISK: [20000.0, 9000.0, 80000.0],
+            Col.PRIORITY: [6000.0, 900.0, 72000.0],
+            "priority_ci_low": [3000.0, -400.0, 10000.0],
+            "priority_ci_high": [9000.0, 2200.0, 80000.0],
+            "flags": ["", "confounded", "small_cell"],
+        }
+    )  # segment_table's order: the small cell last despite the highest priority
+    at = _goto(_app(dataclasses.replace(result, segments=cells)), "Segments")
+    actions = _table(at, "segments:actions")
+    assert actions[Col.THEME].tolist() == ["billing errors", "slow app", "friendly staff"]
+    assert actions["flags"].tolist() == ["", "confounded", "small_cell"]
+    assert actions["priority_ci_low"].tolist() == [3000.0, -400.0, 10000.0]
+    assert any("confounded" in t and "small_cell" in t for t in _texts(at.caption))
+
+
 def test_overview_says_what_personal_data_was_redacted(result):
     import dataclasses
 
@@ -453,6 +491,73 @@ def test_bad_file_shows_the_specific_error(name, data, code):
     assert not at.exception
     errors = _shown(at.error)
     assert len(errors) == 1 and code in errors[0] and "Traceback" not in errors[0], errors
+
+
+def _sentences(rng, n: int) -> list[str]:
+    words = "billing app slow crash support refund login great terrible price update sync export invoice".split()
+    return [" ".join(rng.choice(words, size=int(rng.integers(8, 16)))) for _ in range(n)]
+
+
+def test_two_text_columns_ask_the_user_then_show_the_roles_ingest_used():
+    rng = np.random.default_rng(0)
+    n = 40
+    feedback = pd.DataFrame(
+        {
+            "id": range(n),
+            "customer_id": [f"c{i % 15}" for i in range(n)],
+            "date": pd.date_range("2024-01-01", periods=n).strftime("%Y-%m-%d"),
+            "comment": _sentences(rng, n),
+            "feedback": _sentences(rng, n),
+        }
+    )
+    at = _goto(_app(), "Upload & map")
+    at.file_uploader(key="upload:feedback_file").upload("mixed.csv", feedback.to_csv(index=False).encode(), "text/csv")
+    at.run()
+    assert not at.exception and not at.error, _texts(at.error)
+    (prompt,) = [t for t in _shown(at.warning) if "comment" in t and "feedback" in t]
+    assert not any(api in t for t in _markup(at) for api in ("roles=", "CLI", "--text-col")), _markup(at)
+    assert at.selectbox(key="upload:feedback:role:text").value is None
+    at.selectbox(key="upload:feedback:role:text").set_value("feedback").run()
+    assert not at.exception and not at.error, _texts(at.error)
+    assert prompt not in _shown(at.warning)
+    assert at.session_state[ui.STATE_ROLES.format(kind="feedback")] == {"text": "feedback"}
+    roles = ("customer_id", "date", "comment_id")
+    shown = {role: at.selectbox(key=f"upload:feedback:role:{role}").value for role in roles}
+    assert shown == {"customer_id": "customer_id", "date": "date", "comment_id": "id"}
+    assert {m.label: m.value for m in at.metric}["Rows kept"] == str(n)
+
+
+def test_a_detected_role_can_be_unmapped():
+    from insight.ingest import ingest_feedback
+
+    rng = np.random.default_rng(1)
+    n = 30
+    reviews = pd.DataFrame(
+        {"customer_id": [f"c{i}" for i in range(n)], "review": _sentences(rng, n), "rating": rng.integers(1, 6, n)}
+    ).to_csv(index=False).encode()
+    at = _goto(_app(), "Upload & map")
+    at.file_uploader(key="upload:feedback_file").upload("reviews.csv", reviews, "text/csv").run()
+    score = at.selectbox(key="upload:feedback:role:score")
+    assert score.value == "rating" and ui._NONE in score.options
+    score.set_value(ui._NONE).run()
+    assert not at.exception and not at.error, _texts(at.error)
+    roles = at.session_state[ui.STATE_ROLES.format(kind="feedback")]
+    assert roles == {"score": None}
+    assert at.selectbox(key="upload:feedback:role:score").value == ui._NONE  # what ingest used, after the rerun
+    ingested = ingest_feedback(reviews, roles=roles, name="reviews.csv")
+    assert ingested.roles["score"] is None and ingested.data[Col.SCORE].isna().all()
+    assert "rating" in ingested.data.columns  # kept as one of the user's own columns
+
+
+def test_tables_offer_no_unprotected_csv_export(result, monkeypatch):
+    """Streamlit's table toolbar exports cells raw (=HYPERLINK(...) included); the Export page's CSVs are safe."""
+    from streamlit import config
+
+    monkeypatch.chdir(Path(APP).parent)  # Streamlit reads ./.streamlit/config.toml
+    config.get_config_options(force_reparse=True)
+    assert config.get_option("client.disableDataExport") is True
+    at = _goto(_app(result), "Themes")
+    assert not at.exception and len(_table(at, "themes:table")) > 0
 
 
 def test_upload_run_merge_and_export_end_to_end():
