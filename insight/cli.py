@@ -25,6 +25,10 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--id-col", help="column holding the customer id")
     analyze.add_argument("--date-col", help="column holding the comment date")
     analyze.add_argument("--score-col", help="column holding a rating / NPS / CSAT score")
+    analyze.add_argument(
+        "--customer-col", action="append", default=[], metavar="ROLE=COLUMN",
+        help="customer-table role mapping, repeatable, e.g. customer_id=Account churned=Status; ROLE= maps none",
+    )
     analyze.add_argument("--seed", type=int, help="seed of every stochastic step (default: the config's, 0)")
     analyze.add_argument("--config", type=Path, help="TOML/JSON config file (InsightConfig)")
     analyze.add_argument("--embedder", help="embedding backend, e.g. minilm.v1 or tfidf_lsa.v1")
@@ -66,6 +70,31 @@ class _ProgressBar:
             self.bar = None
 
 
+def _role_pairs(pairs: list[str]) -> dict[str, str | None]:
+    """``["churned=Status", "region="]`` -> ``{"churned": "Status", "region": None}`` (ingest checks the names)."""
+    from insight.errors import InputError
+
+    roles: dict[str, str | None] = {}
+    for pair in pairs:
+        role, sep, column = pair.partition("=")
+        if not sep or not role.strip():
+            raise InputError(f"--customer-col takes ROLE=COLUMN, got {pair!r}.", hint="For example --customer-col churned=Status.")
+        roles[role.strip()] = column.strip() or None
+    return roles
+
+
+def _prepare_out(out: Path) -> None:
+    """Create the output folder before the analysis, so a bad --out fails in a second, not after the run."""
+    from insight.errors import InputError
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InputError(f"--out {out} is a file, not a folder.", hint="Give a folder path for the output files.") from None
+    except PermissionError:
+        raise InputError(f"Cannot create the output folder {out}: permission denied.") from None
+
+
 def _analyze(args: argparse.Namespace) -> int:
     from insight import report, store
     from insight.codeframe import Codeframe
@@ -91,13 +120,16 @@ def _analyze(args: argparse.Namespace) -> int:
         }.items()
         if col
     }
+    customer_roles = _role_pairs(args.customer_col)
+    _prepare_out(args.out)
     frame = Codeframe.from_yaml(args.codeframe) if args.codeframe else None  # read now: a bad file fails fast
     if frame is not None:
         config = config.replace(themes__mode="codeframe", themes__codeframe=str(args.codeframe))  # on record
     bar = None if args.quiet else _ProgressBar()
     try:
         result = run_pipeline(
-            args.feedback, args.customers, config=config, feedback_roles=roles or None, codeframe=frame, progress=bar
+            args.feedback, args.customers, config=config, feedback_roles=roles or None,
+            customer_roles=customer_roles or None, codeframe=frame, progress=bar,
         )
     finally:
         if bar is not None:
