@@ -19,7 +19,7 @@ class IngestConfig:
 
     max_bytes : refuse files larger than this (default 200 MB).
     max_rows : refuse tables with more rows than this.
-    drop_duplicates : drop exact duplicate comments (same customer, same text).
+    drop_duplicates : drop comments whose whole input row repeats an earlier one exactly.
     """
 
     max_bytes: int = 200 * 1024 * 1024

@@ -14,11 +14,13 @@ The stage has three layers, each usable on its own:
    dropped-with-a-reason, so that ``rows_in == rows_kept + rows_dropped``.
 
 ``row_id`` is the 0-based position of a data row after the header rows
-(blank lines of a text file are not rows). Feedback drops only what cannot be analysed (empty text, duplicates); a bad
+(blank lines of a text file are not rows). Feedback drops only what cannot be analysed (empty text, repeated
+rows, lines with more fields than the header); a bad
 date or score keeps the row with an empty value and is counted in the
 warnings. Customer tables are stricter, because their values are outcomes:
 unknown churn spellings, NPS outside 0-10 or negative CLV raise
-:class:`~insight.errors.InvalidValueError`.
+:class:`~insight.errors.InvalidValueError` (an NPS that is not a whole number
+keeps the row with NPS empty, counted in the warnings).
 """
 from __future__ import annotations
 
@@ -58,7 +60,9 @@ __all__ = [
     "DROP_DUPLICATE",
     "DROP_DUPLICATE_ID",
     "DROP_EMPTY_TEXT",
+    "DROP_MALFORMED",
     "DROP_MISSING_ID",
+    "DROP_UNCACHED_FORMULA",
     "FEEDBACK_ROLES",
     "SUPPORTED_FORMATS",
     "IngestResult",
@@ -91,6 +95,8 @@ DROP_DUPLICATE = "duplicate"
 DROP_MISSING_ID = "missing customer id"
 DROP_DUPLICATE_ID = "duplicate customer id"
 DROP_CONFLICTING_ID = "conflicting duplicate customer id"
+DROP_UNCACHED_FORMULA = "formula without cached value"
+DROP_MALFORMED = "malformed line"
 
 _EXTENSIONS = {
     ".csv": "csv",
@@ -122,6 +128,11 @@ _LAYOUT_CHANNEL = {"appstore": "review", "helpdesk": "ticket"}
 _CLI_FLAGS = {"text": "--text-col", "date": "--date-col", "score": "--score-col"}
 _ATTR_LAYOUT = "insight.layout"
 _ATTR_LABELS = "insight.labels"
+_ATTR_UNCACHED = "insight.uncached_formulas"  # column -> rows whose Excel formula had no cached value
+_ATTR_MALFORMED = "insight.malformed_rows"  # rows of a text file with more fields than the header
+# marks of such cells while reading: NUL is removed from decoded text and cannot occur in a workbook
+_UNCACHED = "\x00uncached formula"
+_MALFORMED = "\x00malformed line"
 _SAMPLE = 2000
 _DATETIME = "datetime64[us]"  # microseconds: placeholder dates such as 9999-12-31 stay in range
 
@@ -292,10 +303,14 @@ def read_table(
             else f"{_label(name)} holds no table."
         )
     _check_rows(len(frame), config, name)
+    frame, uncached = _take_uncached(frame, warnings) if fmt == "xlsx" else (frame, {})
+    frame, malformed = _take_malformed(frame, warnings) if fmt in ("csv", "tsv") else (frame, ())
     if layout == "plain":
         layout = _structural_layout(frame)
     frame.attrs[_ATTR_LAYOUT] = layout
     frame.attrs[_ATTR_LABELS] = labels
+    frame.attrs[_ATTR_UNCACHED] = uncached
+    frame.attrs[_ATTR_MALFORMED] = malformed
     if delimiter == _NO_DELIMITER:
         delimiter = None
     meta = TableMeta(fmt, encoding, delimiter, skipped, layout, len(frame), tuple(warnings))
@@ -419,7 +434,9 @@ def _decode(data: bytes) -> tuple[str, str, list[str]]:
     if "\x00" in text:
         warnings.append(f"Removed {text.count(chr(0)):,} NUL characters from the text.")
         text = text.replace("\x00", "")
-    if encoding not in ("utf-8", "utf-8-sig"):
+    if encoding in ("utf-16-le", "utf-16-be"):
+        warnings.append(f"The file is UTF-16 without a byte-order mark; decoded it as {encoding}.")
+    elif encoding not in ("utf-8", "utf-8-sig"):
         warnings.append(f"The file is not UTF-8; decoded it as {encoding}.")
     return text, encoding, warnings
 
@@ -429,7 +446,9 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
 
 def _decode_without_bom(data: bytes) -> tuple[str, str]:
-    for encoding in ("utf-8", "cp1252"):
+    for encoding in (_utf16_without_bom(data), "utf-8", "cp1252"):
+        if encoding is None:
+            continue
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
@@ -443,6 +462,19 @@ def _decode_without_bom(data: bytes) -> tuple[str, str]:
             hint="Save it as UTF-8 CSV.",
         )
     return str(best), best.encoding
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 byte order when NUL bytes fill one of the alternating positions (mostly-Latin text).
+
+    UTF-8 accepts NUL bytes, so without this a BOM-less UTF-16 file decodes as "binary" UTF-8.
+    """
+    sample = data[:4096]
+    half = max(len(sample) // 2, 1)
+    even, odd = sample[0::2].count(0) / half, sample[1::2].count(0) / half
+    if max(even, odd) > 0.3 and min(even, odd) < 0.05:
+        return "utf-16-le" if odd > even else "utf-16-be"
+    return None
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -469,29 +501,38 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _read_delimited(text: str, delimiter: str, config: IngestConfig) -> pd.DataFrame:
+    """The grid of a delimited text; a line with more fields than the header becomes a ``_MALFORMED`` row.
+
+    The fast C parser reads every well-formed file; when it fails, the Python parser reads again
+    and keeps each line with too many fields in its place, so it can be counted as a dropped row.
+    """
+    options = {
+        "sep": delimiter, "header": None, "dtype": str, "keep_default_na": False, "skip_blank_lines": True,
+        "nrows": config.max_rows + 4,
+    }
     try:
-        grid = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=True,
-            nrows=config.max_rows + 4,
-            engine="c",
-        )
+        grid = pd.read_csv(io.StringIO(text), engine="c", **options)
     except pd.errors.EmptyDataError as exc:
         raise EmptyFileError("The file has no rows.") from exc
     except (pd.errors.ParserError, ValueError) as exc:
-        raise UnreadableFileError(
-            f"Could not parse the file as a delimited table (delimiter {delimiter!r}): {exc}".strip(),
-            hint="Check for unbalanced quotes or rows with extra fields.",
-        ) from exc
+        try:
+            grid = pd.read_csv(io.StringIO(text), engine="python", on_bad_lines=lambda _: [_MALFORMED], **options)
+        except (pd.errors.ParserError, ValueError, csv.Error):
+            grid = pd.DataFrame({0: []})
+        if not grid[0].eq(_MALFORMED).any():  # another fault (an unbalanced quote) that the Python parser hides
+            raise UnreadableFileError(
+                f"Could not parse the file as a delimited table (delimiter {delimiter!r}): {exc}".strip(),
+                hint="Check for unbalanced quotes.",
+            ) from exc
     return grid.fillna("")
 
 
 def _read_xlsx(data: bytes, config: IngestConfig) -> tuple[pd.DataFrame, list[str]]:
-    """The first sheet holding data, as a grid of strings."""
+    """The sheet with the most non-empty rows, as a grid of strings.
+
+    Formulas without a cached value (workbooks written by scripts and never opened in Excel) read as
+    empty; they are marked with ``_UNCACHED`` so that they can be reported rather than silently lost.
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
@@ -506,25 +547,68 @@ def _read_xlsx(data: bytes, config: IngestConfig) -> tuple[pd.DataFrame, list[st
             f"The workbook unpacks to {unpacked:,} bytes; the limit is 20 x IngestConfig.max_bytes "
             f"= {20 * config.max_bytes:,} bytes."
         )
+    from openpyxl import load_workbook
+
+    options = {"sheet_name": None, "header": None, "dtype": str, "keep_default_na": False}
     try:
-        sheets = pd.read_excel(
-            io.BytesIO(data), sheet_name=None, header=None, dtype=str, keep_default_na=False, engine="openpyxl"
-        )
+        sheets = pd.read_excel(io.BytesIO(data), engine="openpyxl", **options)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+        try:
+            formulas = pd.read_excel(pd.ExcelFile(book, engine="openpyxl"), **options)
+        finally:
+            book.close()
     except Exception as exc:  # openpyxl fails in many ways on damaged files; all mean "unreadable"
         raise UnreadableFileError(f"Could not read the Excel workbook: {type(exc).__name__}: {exc}") from exc
     filled = {}
     for sheet, grid in sheets.items():
-        grid = grid.fillna("").astype(str)
+        formula, grid = formulas[sheet].fillna("").astype(str).align(grid.fillna("").astype(str), fill_value="")
+        grid = grid.mask(formula.map(lambda v: v.startswith("=")) & grid.eq(""), _UNCACHED)
         grid = grid[grid.map(str.strip).ne("").any(axis=1)]
         if len(grid):
             filled[sheet] = grid.reset_index(drop=True)
     if not filled:
-        raise EmptyFileError("The Excel workbook has no data in any sheet.")
-    sheet = next(iter(filled))
+        raise EmptyFileError(f"The Excel workbook has no data in any of its sheets ({', '.join(map(repr, sheets))}).")
+    sheet = max(filled, key=lambda name: len(filled[name]))
     warnings = []
     if len(sheets) > 1:
-        warnings.append(f"The workbook has {len(sheets)} sheets ({', '.join(map(repr, sheets))}); read '{sheet}', the first with data.")
+        warnings.append(
+            f"The workbook has {len(sheets)} sheets ({', '.join(map(repr, sheets))}); read '{sheet}', "
+            f"the one with the most non-empty rows ({len(filled[sheet]):,})."
+        )
     return filled[sheet], warnings
+
+
+def _take_malformed(frame: pd.DataFrame, warnings: list[str]) -> tuple[pd.DataFrame, tuple[int, ...]]:
+    """Empty the rows :func:`_read_delimited` marked as lines with too many fields; their positions."""
+    marked = frame.iloc[:, 0].eq(_MALFORMED).to_numpy()
+    rows = tuple(np.flatnonzero(marked).tolist())
+    if not rows:
+        return frame, ()
+    shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
+    warnings.append(
+        f"{len(rows):,} line{'s have' if len(rows) > 1 else ' has'} more fields than the header ({frame.shape[1]}) "
+        f"and {'were' if len(rows) > 1 else 'was'} dropped as '{DROP_MALFORMED}' (row{'s' if len(rows) > 1 else ''} "
+        f"{shown}). Quote values that contain the delimiter."
+    )
+    frame = frame.copy()
+    frame.iloc[marked] = ""
+    return frame, rows
+
+
+def _take_uncached(frame: pd.DataFrame, warnings: list[str]) -> tuple[pd.DataFrame, dict[str, tuple[int, ...]]]:
+    """Empty the cells :func:`_read_xlsx` marked as formulas without a cached value; their rows per column."""
+    marked = frame.eq(_UNCACHED)
+    counts = marked.sum()
+    counts = counts[counts > 0]
+    if counts.empty:
+        return frame, {}
+    warnings.append(
+        f"{int(counts.sum()):,} formula cells have no cached value and were read as empty, in columns "
+        + ", ".join(f"'{column}' ({n:,})" for column, n in counts.items())
+        + ". Open the workbook in Excel and save it to store the computed values."
+    )
+    rows = {column: tuple(np.flatnonzero(marked[column]).tolist()) for column in counts.index}
+    return frame.mask(marked, ""), rows
 
 
 def _read_json(text: str, fmt: str) -> tuple[pd.DataFrame, str]:
@@ -1101,18 +1185,36 @@ def _parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return numbers, numbers.isna() & text.ne("")
 
 
-def _parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Datetimes (timezone-aware values converted to naive UTC) and a mask of unparseable non-empty values."""
+def _parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series, str | None]:
+    """Datetimes (timezone-aware values converted to naive UTC), a mask of unparseable non-empty values,
+    and an example when every nn/nn/yyyy date fits both day-first and month-first (read month-first).
+    """
     text = _stringify(values).str.strip()
     present = text.ne("")
+    day_first, ambiguous = _day_first(text)
     with catch_warnings():
         simplefilter("ignore", UserWarning)  # "could not infer format": the retry below handles it
-        dates = pd.to_datetime(text.where(present), errors="coerce", utc=True)
+        dates = pd.to_datetime(text.where(present), errors="coerce", utc=True, dayfirst=day_first)
         retry = dates.isna() & present
         if retry.any():
-            dates[retry] = pd.to_datetime(text[retry], errors="coerce", utc=True, format="mixed")
+            dates[retry] = pd.to_datetime(text[retry], errors="coerce", utc=True, format="mixed", dayfirst=day_first)
     dates = dates.dt.tz_localize(None).astype(_DATETIME)
-    return dates, dates.isna() & present
+    return dates, dates.isna() & present, ambiguous
+
+
+_NUMERIC_DATE = r"^(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}(?!\d)"
+
+
+def _day_first(text: pd.Series) -> tuple[bool, str | None]:
+    """Whether a column's nn/nn/yyyy dates are day-first, decided for the whole column (never per value,
+    which would read 03/04 month-first next to 13/04 day-first), and an example when both readings fit.
+    """
+    fields = text.str.extract(_NUMERIC_DATE).dropna().astype(int)
+    over_12 = fields.gt(12).any()
+    if over_12.any():
+        return bool(over_12[0] and not over_12[1]), None
+    differ = fields[0].ne(fields[1])
+    return False, text[differ[differ].index[0]] if differ.any() else None
 
 
 _TRUE = ("yes", "y", "true", "t", "1", "churned", "churn", "lost", "left", "cancelled", "canceled", "exited", "inactive")
@@ -1169,8 +1271,13 @@ def _role_dates(frame: pd.DataFrame, column: str | None, warnings: list[str]) ->
     """A role's column as dates (NaT when absent); unreadable values are counted in ``warnings``."""
     if not column:
         return pd.Series(pd.NaT, index=frame.index, dtype=_DATETIME)
-    dates, bad = _parse_dates(frame[column])
+    dates, bad, ambiguous = _parse_dates(frame[column])
     _count_bad(bad, frame[column], column, "dates (kept, date left empty)", warnings)
+    if ambiguous:
+        warnings.append(
+            f"Every date of '{column}' reads as either day-first or month-first (e.g. {ambiguous!r}); "
+            "read them month-first (MM/DD/YYYY). Use YYYY-MM-DD dates if they are day-first."
+        )
     return dates
 
 
@@ -1241,9 +1348,8 @@ def ingest_feedback(
         ``data`` columns: row_id, comment_id, customer_id, text, date, score,
         channel, source_column, then the user's other columns. Rows with empty
         text or duplicating an earlier comment are in ``dropped``; a duplicate is
-        the same customer and text, or, when the customer is unknown, the whole
-        input row repeated (short answers like "Good" legitimately repeat across
-        anonymous respondents).
+        the whole input row repeated (every column, and for a wide survey the
+        same text column), never just the same text.
 
     Raises
     ------
@@ -1306,14 +1412,16 @@ def ingest_feedback(
     cleaned = data[Col.TEXT].map(lambda t: clean_text(t) if isinstance(t, str) else "")
     empty = ~cleaned.str.contains(_HAS_CONTENT, regex=True).fillna(False).astype(bool)
     reason[empty] = DROP_EMPTY_TEXT
+    uncached = frame.attrs.get(_ATTR_UNCACHED, {})
+    formula = np.concatenate([np.isin(np.arange(n), uncached.get(column, ())) for column in text_columns])
+    reason[empty & formula] = DROP_UNCACHED_FORMULA
+    reason[np.tile(np.isin(np.arange(n), frame.attrs.get(_ATTR_MALFORMED, ())), len(text_columns))] = DROP_MALFORMED
     if config.drop_duplicates:
+        # only a whole input row repeated is a duplicate: the same customer may legitimately send
+        # the same text twice (another comment id, date, channel or rating). The first of identical
+        # rows has the same text, so it is kept: a duplicate always points at an earlier kept comment.
         whole_row = pd.concat([frame] * len(text_columns), ignore_index=True).assign(_src=data[Col.SOURCE_COLUMN])
-        known = data[Col.CUSTOMER_ID].notna()
-        same_comment = data[[Col.CUSTOMER_ID, Col.TEXT, Col.SOURCE_COLUMN]].duplicated() & known
-        same_row = whole_row.duplicated() & ~known
-        # the first of identical comments has the same text, so it is kept: a duplicate always
-        # points at an earlier kept comment.
-        reason[reason.isna() & ~empty & (same_comment | same_row)] = DROP_DUPLICATE
+        reason[reason.isna() & ~empty & whole_row.duplicated().to_numpy()] = DROP_DUPLICATE
     keep = reason.isna().to_numpy()
     if not keep.any():
         raise EmptyFileError(
@@ -1453,6 +1561,10 @@ def ingest_customers(
     data[Col.CHURNED] = _parse_churned(frame[r["churned"]], r["churned"]) if r["churned"] else pd.array([pd.NA] * len(frame), dtype="Int64")
     for role, (low, high) in _CUSTOMER_BOUNDS.items():
         data[role] = _numeric_role(frame[r[role]], r[role], role, low, high) if r[role] else np.nan
+    if r[Col.NPS]:  # NPS is a 0-10 answer: 7.5 is no answer the driver stage can use
+        fractional = data[Col.NPS].mod(1).gt(0)
+        _count_bad(fractional, frame[r[Col.NPS]], r[Col.NPS], "whole numbers (kept, NPS left empty)", warnings)
+        data.loc[fractional, Col.NPS] = np.nan
     for role in (Col.PLAN, Col.REGION):
         data[role] = _role_strings(frame, r[role])
     for role in (Col.SIGNUP_DATE, Col.CHURN_DATE):
@@ -1465,6 +1577,7 @@ def ingest_customers(
     reason = pd.Series(None, index=data.index, dtype=object)
     missing = data[Col.CUSTOMER_ID].isna()
     reason[missing] = DROP_MISSING_ID
+    reason[np.isin(data[Col.ROW_ID], frame.attrs.get(_ATTR_MALFORMED, ()))] = DROP_MALFORMED
     content = data.drop(columns=[Col.ROW_ID])[~missing]
     versions = content.drop_duplicates().groupby(Col.CUSTOMER_ID).size()
     conflicting = data[Col.CUSTOMER_ID].isin(versions.index[versions > 1]) & ~missing
