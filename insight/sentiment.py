@@ -47,6 +47,26 @@ _NEGATORS = re.compile(
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _CAPS = re.compile(r"\b[A-Z]{2,}\b")
 _CLAUSE_END = re.compile(r"[,;:.!?]+|\bbut\b", re.I)
+# Skin tones and the emoji variation selector: VADER would read them as words of
+# their own ("light skin tone").
+_EMOJI_MODIFIERS = re.compile("[\ufe0f\U0001f3fb-\U0001f3ff]")
+# Frequent feedback emojis whose CLDR name, VADER's description, holds no word of
+# its lexicon ("thumbs up", "pouting face", "face with rolling eyes" score 0): each
+# reads as a lexicon word of the sentiment it is used for.
+_EMOJI_WORDS = {
+    "👍": "good",
+    "👏": "great",
+    "👎": "bad",
+    "😡": "angry",
+    "🤬": "furious",
+    "😤": "frustrated",
+    "🙄": "annoyed",
+    "😒": "annoyed",
+    "🤦": "frustrated",
+    "🤢": "sick",
+    "🤮": "disgusting",
+    "💩": "crap",
+}
 LEXICON_FEATURES = (
     "vader_compound",
     "clause_compound",
@@ -60,6 +80,18 @@ LEXICON_FEATURES = (
 )
 
 
+def _emojis_as_words(text: str, descriptions: dict[str, str]) -> str:
+    """``text`` with every emoji replaced by words VADER can score.
+
+    VADER's ``polarity_scores`` already swaps each emoji for its description, but
+    only 391 of its 3,570 descriptions score at all (👍, 👎 and 😡 scored 0):
+    ``descriptions`` is VADER's table with :data:`_EMOJI_WORDS` on top.
+    """
+    if text.isascii():
+        return text
+    return "".join(f" {descriptions[ch]} " if ch in descriptions else ch for ch in _EMOJI_MODIFIERS.sub("", text))
+
+
 def lexicon_features(texts: Sequence[str]) -> np.ndarray:
     """Negation-, intensity- and lexicon-aware cues that embeddings blur.
 
@@ -70,7 +102,8 @@ def lexicon_features(texts: Sequence[str]) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n_texts, len(LEXICON_FEATURES)), float32
-        VADER compound; the clause-scoped compound (mean of the non-zero
+        VADER compound (emojis read as words, see :func:`_emojis_as_words`);
+        the clause-scoped compound (mean of the non-zero
         compounds of the clauses, split at punctuation and "but", so a negator's
         scope ends at the clause: VADER alone lets "NEVER answered" negate
         ", absolutely terrible"); VADER pos/neg; a negation flag and its product
@@ -80,10 +113,12 @@ def lexicon_features(texts: Sequence[str]) -> np.ndarray:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     vader = SentimentIntensityAnalyzer()
+    descriptions = {**vader.emojis, **_EMOJI_WORDS}
     rows = []
     for text in texts:
-        pol = vader.polarity_scores(text)
-        clauses = [vader.polarity_scores(c)["compound"] for c in _CLAUSE_END.split(text) if c.strip()]
+        worded = _emojis_as_words(text, descriptions)
+        pol = vader.polarity_scores(worded)
+        clauses = [vader.polarity_scores(c)["compound"] for c in _CLAUSE_END.split(worded) if c.strip()]
         clauses = [c for c in clauses if c != 0.0]
         negated = float(bool(_NEGATORS.search(text)))
         n_words = max(len(_WORD.findall(text)), 1)

@@ -31,8 +31,12 @@ UNKNOWN_LANGUAGE = "unknown"
 _BATCH = 2000  # comments per spaCy batch / progress report
 _MIN_LETTERS_FOR_LANGUAGE = 20  # shorter texts are too short to detect a language reliably
 _ENGLISH_STOPWORD_SHARE = 0.25  # above this share of English function words, skip langdetect
+# ... or, in an ASCII text without foreign function words, above this lower share
+_ASCII_ENGLISH_STOPWORD_SHARE = 0.1
 _MIN_LANGUAGE_PROB = 0.95  # langdetect probability needed to call a comment non-English
-_MIN_CLAUSE_WORDS = 3
+_MIN_CLAUSE_WORDS = 3  # around "but"/"however": "small but mighty" is one unit
+_MIN_SEMICOLON_WORDS = 2  # ";" is a stronger break: "Fast delivery; however, ..." is two
+_MIN_RUN_ON_WORDS = 2  # words with letters on each side of a run-on sentence end
 
 
 @dataclass(frozen=True)
@@ -70,9 +74,10 @@ def clean_text(text: str) -> str:
     """Normalise a raw comment so that equal-looking texts are equal strings.
 
     NFKC-normalises unicode (full-width letters, ligatures, non-breaking spaces),
-    strips HTML (``<script>``/``<style>`` content dropped, the text of links and
-    other tags kept, entities unescaped), removes invisible control characters and
-    collapses whitespace. Emojis are kept: they carry sentiment.
+    unescapes entities and then strips HTML (so an escaped ``&lt;b&gt;`` leaves no
+    markup either; ``<script>``/``<style>`` content dropped, the text of links and
+    other tags kept), removes invisible control characters and collapses
+    whitespace. Emojis are kept: they carry sentiment.
 
     Parameters
     ----------
@@ -89,13 +94,13 @@ def clean_text(text: str) -> str:
     >>> clean_text("<p>Great&nbsp;<b>app</b></p><script>x()</script> 👍")
     'Great app 👍'
     """
+    if "&" in text:
+        text = html.unescape(text)
     if "<" in text:
         text = _HIDDEN_BLOCK.sub(" ", text)
         text = _HTML_COMMENT.sub(" ", text)
         text = _BLOCK_TAG.sub(" ", text)
         text = _ANY_TAG.sub("", text)
-    if "&" in text:
-        text = html.unescape(text)
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     return _WHITESPACE.sub(" ", text).strip()
@@ -106,15 +111,20 @@ def clean_text(text: str) -> str:
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 _TOKEN_SEGMENT = re.compile(r"(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}")
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){10,30}")
-_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
+_IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){10,30}")
+_CARD = re.compile(r"(?<![\d.-])\d(?:[ .-]?\d){12,18}(?![\d])")
+# Only digit runs with a leading + or 0 (international or trunk prefix) count as
+# phone numbers, so order numbers ("order 10493822") are kept; a number glued to
+# "/", "." or "-" is part of a date, price or version.
 _PHONE_PATTERNS = (
-    # international: +44 20 7946 0958, +49 30 1234567, +1 (555) 123-4567
-    re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?!\w)"),
+    # international: +44 20 7946 0958, 0044 20 7946 0958, +49 30 1234567, +1 (555) 123-4567
+    re.compile(r"(?<![\w+.,])(?:\+|00(?=[1-9]))\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?!\w)"),
     # North American: (555) 123-4567, 555-123-4567, 555.123.4567
     re.compile(r"(?<![\w(])(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?!\w)"),
-    # national with trunk prefix 0: 020 7946 0958, 030 1234567, 07700 900123
-    re.compile(r"(?<![\w+])0\d{1,4}[ -]\d{3,4}(?:[ -]?\d{3,4})?(?!\w)"),
+    # national with trunk prefix 0: 020 7946 0958, 030 1234567, 030/1234567, (02) 9876 5432
+    re.compile(r"(?<![\w+(/.-])(?:0\d{1,4}(?:[ -]|/ ?)|\(0\d{1,4}\) ?)\d{3,4}(?:[ -]?\d{3,4})?(?!\w)"),
+    # French pairs 06 12 34 56 78 / 06.12.34.56.78, and unspaced 0612345678 / 07700900123
+    re.compile(r"(?<![\w+/.,-])0[1-9](?:([ .-])\d{2}(?:\1\d{2}){3}|\d{8,9})(?!\w|[.,/-]\d)"),
 )
 _DIGIT = re.compile(r"\d")
 _PHONE_DIGITS = (7, 15)  # E.164 allows at most 15 digits
@@ -168,12 +178,16 @@ def _sub_url(match: re.Match, counts: Counter) -> str:
 def _sub_iban(match: re.Match, counts: Counter) -> str:
     text = match.group(0)
     compact_positions = [i for i, ch in enumerate(text) if ch.isalnum()]
-    wanted = _IBAN_LENGTHS.get(text[:2])
+    wanted = _IBAN_LENGTHS.get(text[:2].upper())
+    if not wanted and not text[:2].isupper():
+        # Lower-case text ("in2023 ...") matches the pattern far more often: only a
+        # known country's exact length keeps the 1-in-97 chance of a false hit rare.
+        return text
     lengths = [wanted] if wanted else range(min(34, len(compact_positions)), 14, -1)
     for n in lengths:
         if n > len(compact_positions):
             continue
-        compact = "".join(text[i] for i in compact_positions[:n])
+        compact = "".join(text[i] for i in compact_positions[:n]).upper()
         if _iban_ok(compact):
             counts["IBAN"] += 1
             return "[IBAN]" + text[compact_positions[n - 1] + 1 :]
@@ -222,10 +236,12 @@ def _sub_phone(match: re.Match, counts: Counter) -> str:
 def redact_pii(text: str) -> tuple[str, Counter]:
     """Replace personal data by typed placeholders and count what was replaced.
 
-    Handles emails, phone numbers (international ``+44 20 7946 0958``, North American
-    ``(555) 123-4567`` / ``555-123-4567``, national ``030 1234567``), payment card
-    numbers (13-19 digits, spaces or dashes allowed, Luhn-checked so order numbers
-    survive), IBANs (upper case, mod-97 and country length checked) and URLs that carry
+    Handles emails, phone numbers (international ``+44 20 7946 0958`` / ``0044 ...``,
+    North American ``(555) 123-4567`` / ``555-123-4567``, national ``030 1234567``,
+    ``030/1234567``, ``(02) 9876 5432``, ``06 12 34 56 78``, ``07700900123``; digit
+    runs without a leading 0 or + are left alone), payment card numbers (13-19
+    digits, spaces, dots or dashes allowed, Luhn-checked so order numbers survive),
+    IBANs (either case, mod-97 and country length checked) and URLs that carry
     secrets (query strings, fragments, credentials, token-like path segments; a
     bare ``www.example.com/help`` is kept).
 
@@ -284,31 +300,60 @@ def redact_frame(frame: pd.DataFrame, keep: Collection[str] = ()) -> pd.DataFram
 # --------------------------------------------------------------------------- splitting
 
 _CLAUSE_WORDS = ("but", "however", "although", "whereas")
-_CLAUSE_BREAK = re.compile(r"\s*;\s*|,?\s+(?=(?:" + "|".join(_CLAUSE_WORDS) + r")\b)", re.IGNORECASE)
+_CONJUNCTION_BREAK = re.compile(r",?\s+(?=(?:" + "|".join(_CLAUSE_WORDS) + r")\b)", re.IGNORECASE)
+_SEMICOLON_BREAK = re.compile(r"\s*;(?![-']?[()DPp*](?!\w))\s*")  # not the wink of ";)", ";-)", ";P"
+# A sentence end the tokenizer misses: "!"/"?" glued to the next word ("Great
+# app!!!Terrible support"), or an emoji followed by a capitalised word ("Love it 😍
+# Hate the price"). The emoji ranges are the pictographic blocks (U+1F300-1FAFF,
+# which include skin tones), Misc Symbols and Dingbats, plus the emoji variation selector.
+_RUN_ON_BREAK = re.compile(r"(?<=[!?])(?=[^\W\d_])|(?<=[\u2600-\u27bf\ufe0f\U0001f300-\U0001faff])\s+(?=[A-Z])")
 _LETTER = re.compile(r"[^\W\d_]")
 _NON_LETTERS = re.compile(r"[\W\d_]+")
+
+
+def _n_words(text: str) -> int:
+    return len(text.split())
+
+
+def _n_letter_words(text: str) -> int:
+    return sum(_LETTER.search(w) is not None for w in text.split())
+
+
+def _split_at(sentence: str, pattern: re.Pattern, min_words: int, count: Callable[[str], int] = _n_words) -> list[str]:
+    """Split at each ``pattern`` match (dropped) whose both sides have ``min_words`` words."""
+    parts: list[str] = []
+    start = 0
+    for match in pattern.finditer(sentence):
+        if count(sentence[start : match.start()]) >= min_words and count(sentence[match.end() :]) >= min_words:
+            parts.append(sentence[start : match.start()].strip())
+            start = match.end()
+    parts.append(sentence[start:].strip())
+    return [p for p in parts if p]
+
+
+def _split_run_ons(sentence: str) -> list[str]:
+    """Split at sentence ends the tokenizer cannot see, when both sides have two words with letters.
+
+    So "Wow!Amazing" and "I ❤ NY" stay whole.
+    """
+    return _split_at(sentence, _RUN_ON_BREAK, _MIN_RUN_ON_WORDS, _n_letter_words)
 
 
 def _split_clauses(sentence: str) -> list[str]:
     """Split a sentence at ";" and before "but"/"however"/... when both sides are clauses.
 
-    A side counts as a clause when it has at least three words, so "small but
-    mighty" stays whole while "The app is great but billing charged me twice"
-    becomes two units.
+    Around a conjunction a side counts as a clause when it has at least three
+    words, so "small but mighty" stays whole while "The app is great but billing
+    charged me twice" becomes two units; around ";" two words are enough.
     """
     lowered = sentence.lower()
     if ";" not in sentence and not any(word in lowered for word in _CLAUSE_WORDS):
         return [sentence]
-    parts: list[str] = []
-    start = 0
-    for match in _CLAUSE_BREAK.finditer(sentence):
-        left = sentence[start : match.start()]
-        right = sentence[match.end() :]
-        if len(left.split()) >= _MIN_CLAUSE_WORDS and len(right.split()) >= _MIN_CLAUSE_WORDS:
-            parts.append(left.strip())
-            start = match.end()
-    parts.append(sentence[start:].strip())
-    return [p for p in parts if p]
+    return [
+        clause
+        for part in _split_at(sentence, _SEMICOLON_BREAK, _MIN_SEMICOLON_WORDS)
+        for clause in _split_at(part, _CONJUNCTION_BREAK, _MIN_CLAUSE_WORDS)
+    ]
 
 
 def _keep_unit(unit: str, min_chars: int) -> bool:
@@ -377,7 +422,8 @@ _ENGLISH_FUNCTION_WORDS = frozenset(
 )
 # Frequent function words of other languages written in Latin script that are not
 # English words (so "a", "no", "die", "is" are left out). An ASCII-only text with
-# none of them is taken as English without asking langdetect.
+# none of them and some English function words is taken as English without asking
+# langdetect.
 _FOREIGN_FUNCTION_WORDS = frozenset(
     # German
     "der das und ist nicht ich sie mit für auf ein eine zu sehr aber auch wir wie noch nur "
@@ -410,10 +456,12 @@ def detect_language(text: str) -> str:
 
     Cheap tests first, because langdetect costs milliseconds per text: a text
     whose words are largely English function words is English; so is an ASCII-only
-    text without any frequent function word of another Latin-script language
-    ("Fast shipping, great price"). Only the rest goes to langdetect, whose guess
-    below 95% probability gives "en" when English is among its candidates, else
-    "unknown".
+    text with a smaller share of them and no frequent function word of another
+    Latin-script language. The absence of foreign function words alone proves
+    nothing ("Prodotto ottimo, consegna veloce"), so the rest goes to langdetect; a
+    guess below 95% probability gives "en" when English is among its candidates or
+    the text is ASCII-only without foreign function words ("Great versatile skirt,
+    very flattering": Danish 0.83), else "unknown".
 
     Examples
     --------
@@ -426,9 +474,11 @@ def detect_language(text: str) -> str:
     if len(_NON_LETTERS.sub("", text)) < _MIN_LETTERS_FOR_LANGUAGE:
         return UNKNOWN_LANGUAGE
     words = _WORD.findall(text.lower())
-    if sum(w in _ENGLISH_FUNCTION_WORDS for w in words) >= _ENGLISH_STOPWORD_SHARE * len(words):
+    n_english = sum(w in _ENGLISH_FUNCTION_WORDS for w in words)
+    if n_english >= _ENGLISH_STOPWORD_SHARE * len(words):
         return "en"
-    if text.isascii() and not any(w in _FOREIGN_FUNCTION_WORDS for w in words):
+    plain_ascii = text.isascii() and not any(w in _FOREIGN_FUNCTION_WORDS for w in words)
+    if plain_ascii and n_english >= max(1, _ASCII_ENGLISH_STOPWORD_SHARE * len(words)):
         return "en"
     from langdetect.lang_detect_exception import LangDetectException
 
@@ -440,7 +490,7 @@ def detect_language(text: str) -> str:
     # very flattering" -> Danish 0.83): only a near-certain guess flags a comment.
     if candidates[0].prob >= _MIN_LANGUAGE_PROB:
         return candidates[0].lang
-    return "en" if any(c.lang == "en" for c in candidates) else UNKNOWN_LANGUAGE
+    return "en" if plain_ascii or any(c.lang == "en" for c in candidates) else UNKNOWN_LANGUAGE
 
 
 # --------------------------------------------------------------------------- stage
@@ -515,6 +565,7 @@ def split_sentences(
         cleaned.extend(batch_texts)
         for offset, units in enumerate(splitter.sentences(batch_texts)):
             i = start + offset
+            units = [part for unit in units for part in _split_run_ons(unit)]
             if config.split_clauses:
                 units = [clause for unit in units for clause in _split_clauses(unit)]
             units = [u for u in units if _keep_unit(u, config.min_sentence_chars)] or [batch_texts[offset]]

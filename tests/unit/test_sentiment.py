@@ -108,6 +108,25 @@ def test_lexicon_features_see_negation_and_intensity():
     assert f.loc[3, "vader_compound"] > 0 > f.loc[3, "clause_compound"]
 
 
+def test_emojis_carry_sentiment(model):
+    texts = ["👍", "👎", "😡", "Delivery came today 😡", "The support team 🙄", "Great seller 👍🏻"]
+    score = dict(zip(texts, model.predict(texts)[Col.SENTIMENT_SCORE]))
+    assert score["👍"] > 0 > score["👎"]
+    assert score["😡"] < 0 and score["Delivery came today 😡"] < 0
+    assert score["The support team 🙄"] <= 0
+    assert score["Great seller 👍🏻"] > 0.5
+
+
+def test_lexicon_features_of_text_without_emojis_are_vaders():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    vader = SentimentIntensityAnalyzer()
+    texts = ["The support team was helpful.", "Très bien, the café was great — merci"]
+    feats = lexicon_features(texts)
+    col = LEXICON_FEATURES.index("vader_compound")
+    assert feats[:, col].tolist() == pytest.approx([vader.polarity_scores(t)["compound"] for t in texts])
+
+
 def test_score_sentences_returns_copy(model):
     sentences = pd.DataFrame({Col.COMMENT_ID: ["a", "b"], Col.TEXT: [SENTENCES["love"], SENTENCES["hate"]]})
     before = sentences.copy()

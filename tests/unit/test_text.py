@@ -35,6 +35,11 @@ def test_clean_text_keeps_link_text_and_emojis():
     assert clean_text('Read <a href="https://x.io">the FAQ</a> 👍😡') == "Read the FAQ 👍😡"
 
 
+def test_clean_text_strips_markup_written_as_entities():
+    assert clean_text("&lt;b&gt;bold&lt;/b&gt; text") == "bold text"
+    assert clean_text("&lt;script&gt;alert(1)&lt;/script&gt;Hi &amp; bye, 2 &lt; 3") == "Hi & bye, 2 < 3"
+
+
 def test_clean_text_keeps_non_tag_angle_brackets_and_normalises_unicode():
     assert clean_text("I <3 it, 2 < 3") == "I <3 it, 2 < 3"
     assert clean_text("Ｆｕｌｌ\u00a0width\u200b  ﬁne\n\tok") == "Full width fine ok"
@@ -55,13 +60,21 @@ def test_clean_text_keeps_non_tag_angle_brackets_and_normalises_unicode():
         ("ruf an: +49 30 1234567", "PHONE"),
         ("call +1-555-123-4567", "PHONE"),
         ("call 020 7946 0958", "PHONE"),
+        ("call 0044 20 7946 0958 now", "PHONE"),
+        ("appelez le 06 12 34 56 78 svp", "PHONE"),
+        ("appelez le 06.12.34.56.78", "PHONE"),
+        ("text me on 07700900123", "PHONE"),
+        ("ruf an: 030/1234567", "PHONE"),
+        ("call (02) 9876 5432 today", "PHONE"),
         ("card 4111 1111 1111 1111 declined", "CARD"),
         ("card 5500-0000-0000-0004 declined", "CARD"),
         ("amex 3782 822463 10005", "CARD"),
         ("card 4012888888881881", "CARD"),
+        ("card 4111.1111.1111.1111 declined", "CARD"),
         ("iban GB82 WEST 1234 5698 7654 32 thanks", "IBAN"),
         ("iban DE89370400440532013000", "IBAN"),
         ("iban FR14 2004 1010 0505 0001 3M02 606", "IBAN"),
+        ("iban de89 3704 0044 0532 0130 00 thanks", "IBAN"),
         ("reset via https://example.com/reset?token=abc123 please", "URL"),
         ("reset via HTTPS://EXAMPLE.COM/reset?token=abc123", "URL"),
         ("see http://user:secret@example.com/x", "URL"),
@@ -93,6 +106,12 @@ def test_redact_pii_counts_several_items():
         "on 2023-01-15 at 10:30 it cost $1,299.99, 3 out of 5, +5 points",
         "see https://example.com/help for details",
         "version 4.2.1 and ticket #123456",
+        "order 10493822 and ref 2025550143",  # no leading 0 or +: not a phone number
+        "on 2025-01-15, 15.01.2025, 01/02/2025 and 06/12/2023 1430 at 10:30 or 00:15",
+        "06.12.2024 14:30, 1.5.2025, 2025/06/12",
+        "it cost €1.299,99 or $1,299.99, 0.5 kg, 0,75 l, 1 234 567 EUR",
+        "version 10.0.19045, v2.3.4, build 0.12.34.56.78, 4111.1111.1111.1112",
+        "in2023 the product was bad and de12 apples arrived damaged",  # lower case, not an IBAN
     ],
 )
 def test_redact_pii_leaves_non_pii_numbers_and_plain_urls(text):
@@ -118,6 +137,26 @@ def test_split_sentences_clause_rules():
     ]
     unsplit = split_sentences(_comments(texts[1:]), TextConfig(split_clauses=False)).sentences
     assert len(unsplit) == 1
+
+
+def test_split_sentences_semicolon_before_short_clause_and_run_on_sentence_ends():
+    texts = [
+        "Fast delivery; however, the box was damaged",
+        "Great app!!!Terrible support.",
+        "Love it 😍 Hate the price 😡",
+        "Wow!Amazing product",  # one word before the glued "!"
+        "I ❤ NY so much",  # one word before the emoji
+        "Great app ;) love it a lot",  # a wink, not a semicolon
+    ]
+    per_comment = split_sentences(_comments(texts)).sentences.groupby(Col.COMMENT_ID)[Col.TEXT].apply(list).to_dict()
+    assert per_comment == {
+        "c0": ["Fast delivery", "however, the box was damaged"],
+        "c1": ["Great app!!!", "Terrible support."],
+        "c2": ["Love it 😍", "Hate the price 😡"],
+        "c3": ["Wow!Amazing product"],
+        "c4": ["I ❤ NY so much"],
+        "c5": ["Great app ;) love it a lot"],
+    }
 
 
 def test_split_sentences_short_and_empty_comments_keep_one_sentence():
@@ -167,6 +206,11 @@ def test_split_sentences_flags_non_english_without_dropping():
         ("Ooo la la! sooo chic! sooo retailer!!", "en"),  # langdetect unsure (it 0.43), English a candidate
         ("Fast shipping, great price, excellent quality", "en"),
         ("Runs big and looked unflattering. i am petite, might work on someone taller.", "en"),
+        # ASCII without foreign function words, but no English ones either: langdetect decides
+        ("Prodotto ottimo, consegna veloce, consigliato", "it"),
+        ("Produto excelente, entrega rapida, recomendo", "pt"),
+        ("Bardzo dobry produkt, szybka dostawa, polecam", "pl"),
+        ("Fast shipping, great price", "en"),
     ],
 )
 def test_detect_language(text, expected):
