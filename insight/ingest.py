@@ -1145,12 +1145,18 @@ def _choose_text(
     _raise_ambiguous("text", [c for _, c in ranked[:4]])
 
 
+def _mapping_hint(role: str, kind: str = "feedback") -> str:
+    """How to name a role's column, for whoever reads the message: app user, CLI user or Python caller."""
+    flag = _CLI_FLAGS.get(role) if kind == "feedback" else None
+    cli = f"{flag} COLUMN" if flag else f"--customer-col {role}=COLUMN" if kind == "customers" else None
+    where = "under Column roles on the Upload page" + (f", with {cli} on the command line" if cli else "")
+    return f"{where}, or roles={{'{role}': ...}} in Python"
+
+
 def _raise_ambiguous(role: str, columns: Sequence[str]) -> NoReturn:
-    flag = _CLI_FLAGS.get(role)
-    how = f"roles={{'{role}': ...}}" + (f" (CLI: {flag})" if flag else "")
     err = AmbiguousColumnError(
         f"Several columns could be the {role} column: {', '.join(map(repr, columns))}.",
-        hint=f"Choose one with {how}.",
+        hint=f"Choose one {_mapping_hint(role)}.",
     )
     err.role, err.candidates = role, tuple(columns)
     raise err
@@ -1244,7 +1250,7 @@ def _numeric_role(values: pd.Series, column: str, role: str, low: float | None, 
         examples = ", ".join(map(repr, values[bad].astype(str).unique()[:5]))
         raise InvalidValueError(
             f"Column '{column}' ({role}) has {int(bad.sum()):,} non-numeric values, e.g. {examples}.",
-            hint=f"Fix them or map another column with roles={{'{role}': ...}}.",
+            hint=f"Fix them, or map another column {_mapping_hint(role, 'customers')}.",
         )
     outside = (numbers < low if low is not None else False) | (numbers > high if high is not None else False)
     if np.any(outside):
@@ -1366,7 +1372,7 @@ def ingest_feedback(
     if not detection.text_columns:
         raise MissingColumnError(
             "No column with comment text found. Columns: " + ", ".join(map(repr, frame.columns)) + ".",
-            hint="Name the text column with roles={'text': ...} (CLI: --text-col).",
+            hint=f"Name the text column {_mapping_hint('text')}.",
         )
     r = dict(detection.roles)
     text_columns = detection.text_columns
@@ -1427,7 +1433,7 @@ def ingest_feedback(
         raise EmptyFileError(
             f"No comment to analyse: all {len(data):,} values of {', '.join(map(repr, text_columns))} are empty "
             "(blank or punctuation only).",
-            hint="Check the text column with roles={'text': ...} (CLI: --text-col).",
+            hint=f"Check the text column {_mapping_hint('text')}.",
         )
     kept = pd.concat([data[keep].reset_index(drop=True), user[keep].reset_index(drop=True)], axis=1)
     kept[Col.COMMENT_ID] = _unique_ids(kept[Col.COMMENT_ID], warnings)
@@ -1551,7 +1557,7 @@ def ingest_customers(
     if not r["customer_id"]:
         raise MissingColumnError(
             "The customer table has no customer id column. Columns: " + ", ".join(map(repr, frame.columns)) + ".",
-            hint="Name it with roles={'customer_id': ...}.",
+            hint=f"Name it {_mapping_hint('customer_id', 'customers')}.",
         )
     warnings = list(meta.warnings)
     if not any(r[k] for k in ("churned", "nps", "clv")):

@@ -720,3 +720,12 @@ def test_duplicate_column_suffix_never_renames_a_real_column():
     frame, warnings = _unique_columns(pd.DataFrame([[1, 2, 3]], columns=["a", "a", "a_2"]))
     assert list(frame.columns) == ["a", "a_3", "a_2"]
     assert warnings == ["Duplicate column names renamed: 'a' -> 'a_3'."]
+
+
+def test_role_hints_speak_to_app_cli_and_python_users():
+    with pytest.raises(MissingColumnError) as err:
+        ingest_feedback(pd.DataFrame({"n": [1, 2]}))
+    assert "Upload page" in err.value.one_line() and "--text-col COLUMN" in err.value.one_line()
+    with pytest.raises(MissingColumnError) as err:
+        ingest_customers(pd.DataFrame({"plan": ["a", "b"]}))
+    assert "--customer-col customer_id=COLUMN" in err.value.one_line()
