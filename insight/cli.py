@@ -100,7 +100,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from insight.codeframe import Codeframe
     from insight.config import InsightConfig
     from insight.pipeline import run_pipeline
-    from insight.schemas import SKIPPED
+    from insight.schemas import SENTIMENT_FALLBACK, SKIPPED
     from insight.text import language_summary
 
     config = InsightConfig.load(args.config) if args.config else InsightConfig()
@@ -147,6 +147,8 @@ def _analyze(args: argparse.Namespace) -> int:
     )
     for stage, reason in (result.kpis.get(SKIPPED) or {}).items():
         print(f"insight: {stage} skipped: {reason}", file=sys.stderr)
+    if SENTIMENT_FALLBACK in result.kpis:
+        print(f"insight: {result.kpis[SENTIMENT_FALLBACK]}", file=sys.stderr)
     return 0
 
 

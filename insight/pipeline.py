@@ -16,8 +16,8 @@ from typing import Any
 import pandas as pd
 
 from insight.config import InsightConfig
-from insight.errors import InsufficientDataError, InvalidValueError
-from insight.schemas import SKIPPED, Col
+from insight.errors import InsufficientDataError, InvalidValueError, MissingDependencyError
+from insight.schemas import SENTIMENT_FALLBACK, SKIPPED, Col
 
 Progress = Callable[[str, int, int, str], None]
 """``progress(stage, done, total, message)``; ``total`` 0 means unknown."""
@@ -264,33 +264,11 @@ def run_pipeline(
     vectors = clock.run(
         "embed", embed.embed_texts, texts, config=config.embed, embedder=embedder, progress=clock.stage_progress("embed")
     )
-    # the head reads MiniLM vectors: with another theme backend they are made once here, for adaptation and scoring
-    head_vectors = vectors if config.embed.backend == sentiment.EMBEDDER else clock.run(
-        "sentiment",
-        embed.embed_texts,
-        texts,
-        config=dataclasses.replace(config.embed, backend=sentiment.EMBEDDER),
-        progress=clock.stage_progress("sentiment"),
-    )
-    head, adaptation = None, None
-    if config.sentiment.adapt_to_scores:
-        head, adaptation = clock.run(
-            "sentiment",
-            sentiment.adapt_from_comments,
-            text_result.comments,
-            text_result.sentences,
-            head_vectors,
-            config=config.sentiment,
-            random_state=config.seed,
-        )
-    sentences = clock.run(
-        "sentiment", sentiment.score_sentences, text_result.sentences, head_vectors, config=config.sentiment, model=head
-    )
+    sentences, sentiment_kpis = _sentiment(clock, config, text_result, vectors)
     comments = sentiment.aggregate_comments(sentences, text_result.comments, config=config.sentiment)
     out = _themes_onwards(clock, config, comments, sentences, vectors, cust, embedder=embedder, codeframe=codeframe)
     out["kpis"]["redactions"] = dict(text_result.redactions)
-    if adaptation is not None:
-        out["kpis"]["sentiment_adaptation"] = adaptation
+    out["kpis"].update(sentiment_kpis)
     agreement = sentiment.score_agreement(comments, by=Col.CHANNEL)
     if agreement is not None:
         out["kpis"]["sentiment_score_agreement"] = agreement
@@ -303,6 +281,40 @@ def run_pipeline(
         timings=clock.timings,
         **out,
     )
+
+
+def _sentiment(clock: _StageClock, config: InsightConfig, text_result: Any, vectors: Any) -> tuple[pd.DataFrame, dict]:
+    """Sentence sentiment from the MiniLM head (adapted to the file's scores on request), and what to report.
+
+    The head reads MiniLM vectors: with another theme backend they are made once
+    here, for adaptation and scoring. Where sentence-transformers or torch is not
+    installed (a TF-IDF/LSA-only setup) the clause-scoped lexicon scores instead,
+    and the run says so rather than failing after the text stage.
+    """
+    from insight import embed, sentiment
+
+    texts = text_result.sentences[Col.TEXT].tolist()
+    try:
+        head_vectors = vectors if config.embed.backend == sentiment.EMBEDDER else clock.run(
+            "sentiment", embed.embed_texts, texts, config=dataclasses.replace(config.embed, backend=sentiment.EMBEDDER),
+            progress=clock.stage_progress("sentiment"),
+        )
+    except MissingDependencyError as exc:
+        kpis: dict[str, Any] = {SENTIMENT_FALLBACK: f"Sentiment comes from the lexicon alone (VADER, clause-scoped): {exc}"}
+        if config.sentiment.adapt_to_scores:
+            kpis["sentiment_adaptation"] = {"skipped": "adapting needs the MiniLM sentiment head"}
+        return clock.run("sentiment", sentiment.lexicon_scores, text_result.sentences, config=config.sentiment), kpis
+    kpis = {}
+    head = None
+    if config.sentiment.adapt_to_scores:
+        head, kpis["sentiment_adaptation"] = clock.run(
+            "sentiment", sentiment.adapt_from_comments, text_result.comments, text_result.sentences, head_vectors,
+            config=config.sentiment, random_state=config.seed,
+        )
+    sentences = clock.run(
+        "sentiment", sentiment.score_sentences, text_result.sentences, head_vectors, config=config.sentiment, model=head
+    )
+    return sentences, kpis
 
 
 def reassign(result: RunResult, codeframe: Any, *, progress: Progress | None = None) -> RunResult:

@@ -101,6 +101,7 @@ def require(module: str, pip_name: str, *, purpose: str) -> None:
 
 
 def _minilm_v1(*, cache_dir: Any = None, **kwargs: Any) -> Embedder:
+    require("torch", "torch==2.13.0", purpose="The 'minilm.v1' embedder")
     require("sentence_transformers", "sentence-transformers", purpose="The 'minilm.v1' embedder")
     from insight.embed import MiniLMEmbedder
 

@@ -10,6 +10,7 @@ from collections.abc import Hashable, Iterable
 
 
 SKIPPED = "skipped"  # RunResult.kpis key: customer-side stages left out of a run, with the reason
+SENTIMENT_FALLBACK = "sentiment_fallback"  # RunResult.kpis key: why sentiment came from the lexicon alone
 
 
 class Col:

@@ -421,6 +421,22 @@ def score_sentences(
     return out
 
 
+def lexicon_scores(sentences: pd.DataFrame, *, config: SentimentConfig = SentimentConfig()) -> pd.DataFrame:
+    """A copy of ``sentences`` scored by the clause-scoped VADER compound alone.
+
+    The floor for setups without sentence-transformers/torch: negation scopes and
+    emojis are still read (see :func:`lexicon_features`), topics are not.
+    """
+    if Col.TEXT not in sentences.columns:
+        raise InputError(f"The sentences frame has no {Col.TEXT!r} column.", hint=f"Columns: {list(sentences.columns)}.")
+    texts = _as_texts(sentences[Col.TEXT].tolist())
+    score = lexicon_features(texts)[:, LEXICON_FEATURES.index("clause_compound")] if texts else np.zeros(0)
+    out = sentences.copy()
+    out[Col.SENTIMENT_SCORE] = np.clip(score, -1.0, 1.0)
+    out[Col.SENTIMENT_LABEL] = label_from_score(out[Col.SENTIMENT_SCORE], config.neutral_band)
+    return out
+
+
 def label_from_score(score: np.ndarray | pd.Series, neutral_band: float) -> np.ndarray:
     """negative below ``-neutral_band``, positive above ``+neutral_band``, else neutral."""
     score = np.asarray(score, dtype=float)

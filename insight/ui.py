@@ -34,7 +34,7 @@ import streamlit as st
 from insight import charts
 from insight.config import InsightConfig
 from insight.errors import InsightError
-from insight.schemas import SENTIMENT_LABELS, SKIPPED, UNCLASSIFIED, Col
+from insight.schemas import SENTIMENT_FALLBACK, SENTIMENT_LABELS, SKIPPED, UNCLASSIFIED, Col
 from insight.text import language_summary, redact_frame
 
 PAGES: tuple[str, ...] = (
@@ -646,6 +646,8 @@ def render_overview(result: Any, *, key: str) -> None:
     left.plotly_chart(charts.sentiment_distribution(result.comments), key=f"{key}:sentiment")
     _render_score_agreement(kpis.get("sentiment_score_agreement"), key=key)
     _render_adaptation(kpis.get("sentiment_adaptation"))
+    if kpis.get(SENTIMENT_FALLBACK):
+        st.warning(md_escape(kpis[SENTIMENT_FALLBACK]))
     right.plotly_chart(charts.volume_by_channel(result.comments), key=f"{key}:channels")
     st.plotly_chart(charts.volume_over_time(result.comments), key=f"{key}:over_time")
     with st.expander("Settings of this run"):

@@ -165,3 +165,27 @@ def test_saved_tfidf_run_reassigns_like_the_live_one(small_corpus, tmp_path):
     live, saved = reassign(run, edited), reassign(load_run(tmp_path / "run"), edited)
     assert (live.assignments[Col.THEME] == "support").sum() > 50
     pd.testing.assert_frame_equal(saved.assignments, live.assignments, check_dtype=False)
+
+
+def test_without_torch_a_tfidf_run_scores_sentiment_from_the_lexicon(small_corpus, monkeypatch):
+    """A TF-IDF/LSA-only setup (no sentence-transformers/torch) still runs end to end, and says how it scored."""
+    from insight import registry
+    from insight.codeframe import Codeframe
+    from insight.config import InsightConfig
+    from insight.errors import MissingDependencyError
+    from insight.pipeline import run_pipeline
+    from insight.schemas import SENTIMENT_FALLBACK
+
+    def no_torch(**kwargs):
+        raise MissingDependencyError("The 'minilm.v1' embedder needs the Python package 'torch', which is not installed.")
+
+    monkeypatch.setitem(registry.embedders._factories, "minilm.v1", no_torch)
+    feedback = pd.read_csv(small_corpus.folder / "feedback.csv").head(300)
+    feedback.loc[0, "text"] = "I was charged twice and nobody helped. Not good at all."
+    config = InsightConfig().replace(embed__backend="tfidf_lsa.v1", sentiment__adapt_to_scores=True)
+    run = run_pipeline(feedback, codeframe=Codeframe.default(), config=config)
+    assert "lexicon alone" in run.kpis[SENTIMENT_FALLBACK] and "torch" in run.kpis[SENTIMENT_FALLBACK]
+    assert run.kpis["sentiment_adaptation"]["skipped"]
+    assert run.comments[Col.SENTIMENT_LABEL].iloc[0] == "negative"
+    assert set(run.comments[Col.SENTIMENT_LABEL]) == {"negative", "neutral", "positive"}
+    assert len(run.assignments) > 0
