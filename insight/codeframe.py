@@ -46,6 +46,9 @@ class CodeframeTheme:
         if not isinstance(self.name, str) or not self.name.strip():
             raise InputError(f"A codeframe theme needs a non-empty name, got {self.name!r}.")
         object.__setattr__(self, "name", self.name.strip())
+        if "|" in self.name:
+            raise InputError(f"Theme name {self.name!r} contains '|', which separates a comment's themes in comments.csv.",
+                             hint="Use another character, e.g. 'billing / refunds'.")
         object.__setattr__(self, "keywords", _str_tuple(self.keywords, self.name, "keywords"))
         object.__setattr__(self, "examples", _str_tuple(self.examples, self.name, "examples"))
         if self.description is None:

@@ -61,6 +61,7 @@ SUMMARY_FILE = "summary.json"
 _REDACTIONS = "redactions"  # the text stage's PII counts, kept in ``RunResult.kpis`` by the pipeline
 DROPPED_CUSTOMERS_FILE = "dropped_customers.csv"
 UNMATCHED_IDS_FILE = "unmatched_ids.csv"  # feedback customer ids with no row in the customer table
+TRENDS_FILE = "trends.csv"  # theme volume and sentiment per period, when the comments have dates
 
 # Extra columns appended (when present) after each file's contract columns.
 _EXTRAS: dict[str, tuple[str, ...]] = {
@@ -172,6 +173,8 @@ def _tables(result: Any) -> dict[str, pd.DataFrame]:
         tables[DROPPED_CUSTOMERS_FILE] = _contract_frame(result.customers.dropped, "dropped.csv")
     if result.join is not None:
         tables[UNMATCHED_IDS_FILE] = result.join.unmatched_ids.reset_index(drop=True)
+    if result.trends is not None and not result.trends.empty:
+        tables[TRENDS_FILE] = result.trends.reset_index(drop=True)
     return tables
 
 

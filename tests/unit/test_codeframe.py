@@ -274,3 +274,11 @@ def test_one_line_yaml_longer_than_a_file_name_is_read_as_text():
     )
     assert "\n" not in text.strip() and len(text) > 300
     assert len(Codeframe.from_yaml(text).themes) == 40
+
+
+def test_a_theme_name_cannot_hold_the_comment_theme_separator():
+    from insight.codeframe import Codeframe
+    from insight.errors import InputError
+
+    with pytest.raises(InputError, match="separates a comment's themes"):
+        Codeframe.default().rename("billing errors", "billing|refunds")

@@ -279,7 +279,7 @@ def test_safe_frame_guards_text_only_and_copies():
 
 # --------------------------------------------------------------------------- write_outputs
 def test_write_outputs_writes_every_contract_file_with_contract_columns_first(written):
-    expected = set(OUTPUT_CONTRACT) | {"summary.json", "dropped_customers.csv", "unmatched_ids.csv"}
+    expected = set(OUTPUT_CONTRACT) | {"summary.json", "dropped_customers.csv", "unmatched_ids.csv", "trends.csv"}
     assert set(written) == expected
     for name, columns in OUTPUT_CONTRACT.items():
         header = pd.read_csv(written[name], nrows=0).columns.tolist()
@@ -394,7 +394,7 @@ def test_contract_violation_is_a_clear_error(result, tmp_path):
 # --------------------------------------------------------------------------- Excel
 def test_excel_round_trip_is_formula_safe(result):
     book = openpyxl.load_workbook(io.BytesIO(to_excel(result)))
-    assert book.sheetnames == ["summary", "comments", "sentences", "themes", "drivers", "segments", "dropped", "dropped_customers", "unmatched_ids"]
+    assert book.sheetnames == ["summary", "comments", "sentences", "themes", "drivers", "segments", "dropped", "dropped_customers", "unmatched_ids", "trends"]
     texts = []
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2"
