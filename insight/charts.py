@@ -440,7 +440,9 @@ def top_actions(segments: pd.DataFrame, top: int | None = 10) -> pd.DataFrame:
     to the top, so the order is kept as given.
     """
     rows = segments if top is None else segments.head(top)
-    return rows[[c for c in ACTION_COLUMNS if c in rows]].reset_index(drop=True)
+    rounded = {Col.CHURN_RATE: 3, Col.EXCESS_CHURN: 3, Col.CLV_AT_RISK: 0, Col.PRIORITY: 0,
+               "priority_ci_low": 0, "priority_ci_high": 0}  # a table to read: no spurious decimals
+    return rows[[c for c in ACTION_COLUMNS if c in rows]].round(rounded).reset_index(drop=True)
 
 
 def trend_chart(
