@@ -29,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
         "--customer-col", action="append", default=[], metavar="ROLE=COLUMN",
         help="customer-table role mapping, repeatable, e.g. customer_id=Account churned=Status; ROLE= maps none",
     )
+    analyze.add_argument("--segments", metavar="COL,COL", help="customer columns to rank segments by (default: all categorical ones; tenure_band is derived)")
     analyze.add_argument("--seed", type=int, help="seed of every stochastic step (default: the config's, 0)")
     analyze.add_argument("--config", type=Path, help="TOML/JSON config file (InsightConfig)")
     analyze.add_argument("--embedder", help="embedding backend, e.g. minilm.v1 or tfidf_lsa.v1")
@@ -110,6 +111,8 @@ def _analyze(args: argparse.Namespace) -> int:
         config = config.replace(embed__backend=args.embedder)
     if args.adapt_sentiment:
         config = config.replace(sentiment__adapt_to_scores=True)
+    if args.segments:
+        config = config.replace(segments__columns=tuple(c.strip() for c in args.segments.split(",") if c.strip()))
     roles = {
         role: col
         for role, col in {

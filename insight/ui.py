@@ -20,6 +20,7 @@ built here from a :class:`insight.pipeline.RunResult` and the chart builders of
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import re
@@ -1097,6 +1098,31 @@ def render_drivers(result: Any, *, key: str) -> None:
 
 # --------------------------------------------------------------------------- Segments
 
+def _picked_segments(result: Any, *, key: str) -> tuple[pd.DataFrame | None, Any]:
+    """The run's segment table, or one rebuilt for the segment columns the user picks.
+
+    Rebuilding is a tabulation over the joined customers (well under a second on
+    20,000 customers), so choosing columns needs no new run.
+    """
+    from insight.segments import segment_columns, segment_table
+
+    available = list(segment_columns(result.join.customers))
+    current = list(dict.fromkeys(result.segments[Col.SEGMENT_COLUMN].astype(str)))
+    picked = st.multiselect(
+        "Segment columns", available, default=[c for c in current if c in available], key=f"{key}:columns",
+        help="Customer-table columns to break the priorities down by.",
+    )
+    if not picked:
+        st.info("Pick at least one segment column.")
+        return None, None
+    config = dataclasses.replace(result.config.segments, columns=tuple(picked))
+    if set(picked) == set(current):
+        return result.segments, config
+    with _guard("Ranking the segments"):
+        return segment_table(result.join, result.drivers, config=config), config
+    return None, None
+
+
 def render_segments(result: Any, *, key: str) -> None:
     """Priority heat map, the top-10 actions, and the high-value high-turnover niches."""
     st.title("Segments")
@@ -1107,6 +1133,9 @@ def render_segments(result: Any, *, key: str) -> None:
     if segments is None or segments.empty:
         _skipped_warning(result, "segments")
         st.info("No segment results: upload a customer table with segment columns (plan, region, …) to see them.")
+        return
+    segments, segment_config = _picked_segments(result, key=key)
+    if segments is None:
         return
     st.plotly_chart(charts.priority_heatmap(segments), key=f"{key}:heatmap")
     st.subheader("Top 10 actions")
@@ -1121,9 +1150,7 @@ def render_segments(result: Any, *, key: str) -> None:
     with _guard("Finding the niches"):
         from insight.segments import high_value_high_churn
 
-        niches = high_value_high_churn(
-            result.join, result.drivers, config=result.config.segments, cells=result.segments
-        )
+        niches = high_value_high_churn(result.join, result.drivers, config=segment_config, cells=segments)
         if niches.empty:
             st.write("No segment has both above-median CLV and above-median churn.")
         else:

@@ -603,3 +603,15 @@ def test_upload_run_merge_and_export_end_to_end():
     _goto(at, "Export")
     files = _table(at, "export:files")
     assert files.loc[files["file"] == "comments.csv", "rows"].item() == len(at.session_state[ui.STATE_RESULT].comments)
+
+
+def test_segment_columns_can_be_picked_without_a_new_run(result):
+    at = _goto(_app(result), "Segments")
+    picker = at.multiselect(key="segments:columns")
+    assert set(picker.value) == set(result.segments[Col.SEGMENT_COLUMN])
+    picker.set_value(["plan"]).run()
+    assert not at.exception
+    actions = _table(at, "segments:actions")
+    assert set(actions[Col.SEGMENT_COLUMN]) == {"plan"} and len(actions) > 0
+    picker.set_value([]).run()
+    assert any("Pick at least one segment column" in t for t in _texts(at.info))
