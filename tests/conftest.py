@@ -50,3 +50,21 @@ def small_run(small_corpus):
         small_corpus.folder / "customers.csv",
         codeframe=Codeframe.default(),
     )
+
+
+@pytest.fixture
+def flagged_segment_cells():
+    """Three segment x theme cells in ``segment_table``'s order: a plain cell, a confounded theme's cell,
+    and a small cell last despite the highest priority (what the app and the report must keep)."""
+    import pandas as pd
+
+    from insight.schemas import Col
+
+    return pd.DataFrame({
+        Col.SEGMENT_COLUMN: ["plan", "plan", "region"], Col.SEGMENT_VALUE: ["basic", "pro", "north"],
+        Col.THEME: ["billing errors", "slow app", "friendly staff"], Col.N_CUSTOMERS: [40, 30, 2],
+        Col.CHURN_RATE: [0.5, 0.3, 1.0], Col.EXCESS_CHURN: [0.3, 0.1, 0.9],
+        Col.CLV_AT_RISK: [20000.0, 9000.0, 80000.0], Col.PRIORITY: [6000.0, 900.0, 72000.0],
+        "priority_ci_low": [3000.0, -400.0, 10000.0], "priority_ci_high": [9000.0, 2200.0, 80000.0],
+        "flags": ["", "confounded", "small_cell"],
+    })  # fmt: skip

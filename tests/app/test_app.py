@@ -347,27 +347,12 @@ def test_drivers_page_states_nps_units(result):
     assert Col.EFFECT not in columns and Col.ADJUSTED_EFFECT not in columns
 
 
-def test_segment_actions_keep_flagged_cells_last_and_show_flags(result):
+def test_segment_actions_keep_flagged_cells_last_and_show_flags(result, flagged_segment_cells):
     import dataclasses
 
     actions = _table(_goto(_app(result), "Segments"), "segments:actions")
     assert {"priority_ci_low", "priority_ci_high", "flags"} <= set(actions.columns)
-    cells = pd.DataFrame(
-        {
-            Col.SEGMENT_COLUMN: ["plan", "plan", "region"],
-            Col.SEGMENT_VALUE: ["basic", "pro", "north"],
-            Col.THEME: ["billing errors", "slow app", "friendly staff"],
-            Col.N_CUSTOMERS: [40, 30, 2],
-            Col.CHURN_RATE: [0.5, 0.3, 1.0],
-            Col.EXCESS_CHURN: [0.3, 0.1, 0.9],
-            Col.CLV_AT_RISK: [20000.0, 9000.0, 80000.0],
-            Col.PRIORITY: [6000.0, 900.0, 72000.0],
-            "priority_ci_low": [3000.0, -400.0, 10000.0],
-            "priority_ci_high": [9000.0, 2200.0, 80000.0],
-            "flags": ["", "confounded", "small_cell"],
-        }
-    )  # segment_table's order: the small cell last despite the highest priority
-    at = _goto(_app(dataclasses.replace(result, segments=cells)), "Segments")
+    at = _goto(_app(dataclasses.replace(result, segments=flagged_segment_cells)), "Segments")
     actions = _table(at, "segments:actions")
     assert actions[Col.THEME].tolist() == ["billing errors", "slow app", "friendly staff"]
     assert actions["flags"].tolist() == ["", "confounded", "small_cell"]

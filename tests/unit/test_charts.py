@@ -207,27 +207,12 @@ def test_forest_chart_same_unit_outcomes_keep_one_axis(drivers):
         assert len(_trace(fig, "adjusted").x) == 3
 
 
-def test_top_actions_keeps_flagged_cells_last_with_interval_and_flags():
-    """segment_table's order (flagged last) survives; the interval and flags are shown."""
-    segments = pd.DataFrame(
-        {
-            Col.SEGMENT_COLUMN: ["plan", "plan", "region", "region"],
-            Col.SEGMENT_VALUE: ["basic", "pro", "north", "south"],
-            Col.THEME: ["billing", "price increase", "billing", "app"],
-            Col.N_CUSTOMERS: [40, 35, 3, 20],
-            Col.CHURN_RATE: [0.4, 0.3, 1.0, 0.2],
-            Col.EXCESS_CHURN: [0.2, 0.1, 0.8, np.nan],
-            Col.CLV_AT_RISK: [20000.0, 10000.0, 50000.0, 900.0],
-            Col.PRIORITY: [4000.0, 1000.0, 40000.0, np.nan],
-            "priority_ci_low": [2000.0, -500.0, 10000.0, np.nan],
-            "priority_ci_high": [6000.0, 2500.0, 48000.0, np.nan],
-            "n_segment": [100, 90, 50, 60],
-            "flags": ["", "confounded", "small_cell", ""],
-        }
-    )
-    top = charts.top_actions(segments, top=3)
-    assert top[Col.THEME].tolist() == ["billing", "price increase", "billing"]
-    assert top[Col.PRIORITY].tolist() == [4000.0, 1000.0, 40000.0]  # not re-sorted: small cell stays last
-    assert top["flags"].tolist() == ["", "confounded", "small_cell"]
-    assert list(top.columns) == list(charts.ACTION_COLUMNS)
-    assert len(charts.top_actions(segments, top=None)) == 4
+def test_top_actions_keeps_flagged_cells_last_with_interval_and_flags(flagged_segment_cells):
+    """segment_table's order (flagged last) survives; the interval and flags are shown, extra columns dropped."""
+    segments = flagged_segment_cells.assign(n_segment=[100, 90, 50])
+    top = charts.top_actions(segments, top=2)
+    assert top[Col.THEME].tolist() == ["billing errors", "slow app"]
+    full = charts.top_actions(segments, top=None)
+    assert full[Col.PRIORITY].tolist() == [6000.0, 900.0, 72000.0]  # not re-sorted: the small cell stays last
+    assert full["flags"].tolist() == ["", "confounded", "small_cell"]
+    assert list(full.columns) == list(charts.ACTION_COLUMNS)

@@ -480,25 +480,10 @@ def test_html_report_drivers_state_nps_units(html_report):
     assert '"xaxis2"' in drivers and re.search(r"adjusted: 0(–|\\u2013)10 score points", drivers)
 
 
-def test_html_report_segments_keep_flagged_last_with_interval_and_flags(result):
-    segments = pd.DataFrame(
-        {
-            Col.SEGMENT_COLUMN: ["plan", "plan", "plan"],
-            Col.SEGMENT_VALUE: ["basic", "premium", "trial"],
-            Col.THEME: ["billing", "price increase", "slow support"],
-            Col.N_CUSTOMERS: [30, 25, 2],
-            Col.CHURN_RATE: [0.4, 0.3, 1.0],
-            Col.EXCESS_CHURN: [0.15, 0.05, 0.9],
-            Col.CLV_AT_RISK: [12000.0, 8000.0, 90000.0],
-            Col.PRIORITY: [1800.0, 400.0, 81000.0],
-            "priority_ci_low": [900.0, -100.0, 20000.0],
-            "priority_ci_high": [2700.0, 900.0, 90000.0],
-            "flags": ["", "confounded", "small_cell"],
-        }
-    )  # segment_table's order: the small cell last despite its priority
-    section = _section_html(to_html(dataclasses.replace(result, segments=segments)), "Segments")
+def test_html_report_segments_keep_flagged_last_with_interval_and_flags(result, flagged_segment_cells):
+    section = _section_html(to_html(dataclasses.replace(result, segments=flagged_segment_cells)), "Segments")
     head, rows = _table_rows(section)
     assert head[head.index(Col.PRIORITY) :] == [Col.PRIORITY, "priority_ci_low", "priority_ci_high", "flags"]
-    assert [row[head.index(Col.THEME)] for row in rows] == ["billing", "price increase", "slow support"]
+    assert [row[head.index(Col.THEME)] for row in rows] == ["billing errors", "slow app", "friendly staff"]
     assert [row[head.index("flags")] for row in rows] == ["", "confounded", "small_cell"]
-    assert [row[head.index("priority_ci_low")] for row in rows] == ["900", "-100", "20,000"]
+    assert [row[head.index("priority_ci_low")] for row in rows] == ["3,000", "-400", "10,000"]
