@@ -64,6 +64,12 @@ _HIDDEN_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE 
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _BLOCK_TAG = re.compile(r"</?(?:br|p|div|li|ul|ol|tr|td|th|table|h[1-6]|hr|blockquote)\b[^>]*>", re.IGNORECASE)
 _ANY_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+_HTML_ELEMENT = re.compile(
+    r"</?(?:a|abbr|b|big|blockquote|body|br|center|code|del|div|em|font|form|h[1-6]|head|hr|html|i|iframe|img|"
+    r"input|ins|li|link|meta|ol|p|pre|s|small|span|strike|strong|sub|sup|svg|table|tbody|td|th|thead|title|tr|u|ul)"
+    r"(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
 _WHITESPACE = re.compile(r"\s+")
 # Zero-width and bidi controls carry no meaning for analysis; ZWJ (U+200D) is kept
 # because it glues multi-part emojis together.
@@ -94,16 +100,23 @@ def clean_text(text: str) -> str:
     >>> clean_text("<p>Great&nbsp;<b>app</b></p><script>x()</script> 👍")
     'Great app 👍'
     """
+    if "<" in text:
+        text = _strip_markup(text, _ANY_TAG)
     if "&" in text:
         text = html.unescape(text)
-    if "<" in text:
-        text = _HIDDEN_BLOCK.sub(" ", text)
-        text = _HTML_COMMENT.sub(" ", text)
-        text = _BLOCK_TAG.sub(" ", text)
-        text = _ANY_TAG.sub("", text)
+        if "<" in text:  # markup written as entities; only real element names, so "x&lt;y and y&gt;z" survives
+            text = _strip_markup(text, _HTML_ELEMENT)
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     return _WHITESPACE.sub(" ", text).strip()
+
+
+def _strip_markup(text: str, tag: re.Pattern) -> str:
+    """Drop script/style blocks and comments, turn block tags into spaces, remove ``tag`` matches."""
+    text = _HIDDEN_BLOCK.sub(" ", text)
+    text = _HTML_COMMENT.sub(" ", text)
+    text = _BLOCK_TAG.sub(" ", text)
+    return tag.sub("", text)
 
 
 # --------------------------------------------------------------------------- PII
@@ -112,17 +125,21 @@ _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 _TOKEN_SEGMENT = re.compile(r"(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}")
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){10,30}")
-_CARD = re.compile(r"(?<![\d.-])\d(?:[ .-]?\d){12,18}(?![\d])")
+# spaces/dashes anywhere, or dots only between groups of four (4111.1111.1111.1111): a dotted date range
+# such as 25.01.2023-01.07.2023 is never a card
+_CARD = re.compile(r"(?<![\d.-])(?:\d(?:[ -]?\d){12,18}|\d{4}(?:\.\d{4}){3})(?![\d]|\.\d)")
 # Only digit runs with a leading + or 0 (international or trunk prefix) count as
 # phone numbers, so order numbers ("order 10493822") are kept; a number glued to
 # "/", "." or "-" is part of a date, price or version.
 _PHONE_PATTERNS = (
     # international: +44 20 7946 0958, 0044 20 7946 0958, +49 30 1234567, +1 (555) 123-4567
-    re.compile(r"(?<![\w+.,])(?:\+|00(?=[1-9]))\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?!\w)"),
+    # (after 00 the groups must be separated: "order 0012345678" is an order number)
+    re.compile(r"(?<![\w+.,])(?:\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}|00[1-9]\d{0,2}(?:[ .-]\(?\d{1,5}\)?){2,6})(?!\w)"),
     # North American: (555) 123-4567, 555-123-4567, 555.123.4567
     re.compile(r"(?<![\w(])(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?!\w)"),
     # national with trunk prefix 0: 020 7946 0958, 030 1234567, 030/1234567, (02) 9876 5432
-    re.compile(r"(?<![\w+(/.-])(?:0\d{1,4}(?:[ -]|/ ?)|\(0\d{1,4}\) ?)\d{3,4}(?:[ -]?\d{3,4})?(?!\w)"),
+    # (a slash needs an area code of 3+ digits: "01/2023" is a month)
+    re.compile(r"(?<![\w+(/.-])(?:0\d{1,4}[ -]|0\d{2,4}/ ?|\(0\d{1,4}\) ?)\d{3,4}(?:[ -]?\d{3,4})?(?!\w)"),
     # French pairs 06 12 34 56 78 / 06.12.34.56.78, and unspaced 0612345678 / 07700900123
     re.compile(r"(?<![\w+/.,-])0[1-9](?:([ .-])\d{2}(?:\1\d{2}){3}|\d{8,9})(?!\w|[.,/-]\d)"),
 )

@@ -269,3 +269,17 @@ def test_redact_frame_masks_every_text_column_but_the_kept_ones():
     out = redact_frame(frame, keep=["customer_id"])
     assert out.loc[0, "contact"] == "mail [EMAIL]" and out.loc[0, "customer_id"] == "a@b.com"
     assert out.loc[0, "themes"] == ["billing"] and frame.loc[0, "contact"] == "mail x@y.org"  # input untouched
+
+
+@pytest.mark.parametrize("text", [
+    "Stay 25.01.2023-01.07.2023 was fine",  # a dotted date range is not a card
+    "order 0012345678 arrived",  # a zero-padded order number is not an international phone number
+    "invoice 01/2023 1234 paid",  # month/year is not an area code
+])
+def test_redaction_leaves_dates_and_order_numbers(text):
+    assert redact_pii(text)[0] == text
+
+
+def test_escaped_comparisons_survive_cleaning():
+    assert clean_text("if x&lt;y and y&gt;z") == "if x<y and y>z"
+    assert clean_text("&lt;script&gt;alert(1)&lt;/script&gt; ok") == "ok"
