@@ -53,6 +53,7 @@ from insight.errors import (
     UnsupportedFormatError,
 )
 from insight.schemas import Col, make_unique
+from insight.text import redact_pii
 
 __all__ = [
     "CUSTOMER_ROLES",
@@ -95,7 +96,7 @@ DROP_DUPLICATE = "duplicate"
 DROP_MISSING_ID = "missing customer id"
 DROP_DUPLICATE_ID = "duplicate customer id"
 DROP_CONFLICTING_ID = "conflicting duplicate customer id"
-DROP_UNCACHED_FORMULA = "formula without cached value"
+DROP_UNCACHED_FORMULA = "formula read as empty"
 DROP_MALFORMED = "malformed line"
 
 _EXTENSIONS = {
@@ -584,6 +585,13 @@ def _take_malformed(frame: pd.DataFrame, warnings: list[str]) -> tuple[pd.DataFr
     rows = tuple(np.flatnonzero(marked).tolist())
     if not rows:
         return frame, ()
+    if len(rows) == len(frame) or (len(rows) > 5 and len(rows) > 0.1 * len(frame)):  # the header is off, not a few lines
+        raise UnreadableFileError(
+            f"{len(rows):,} of {len(frame):,} lines have more fields than the header ({frame.shape[1]}), so the header "
+            "and the data do not line up.",
+            hint="Check for a title line above the header, a delimiter at the end of every row, "
+            "or values that contain the delimiter without quotes.",
+        )
     shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
     warnings.append(
         f"{len(rows):,} line{'s have' if len(rows) > 1 else ' has'} more fields than the header ({frame.shape[1]}) "
@@ -603,9 +611,10 @@ def _take_uncached(frame: pd.DataFrame, warnings: list[str]) -> tuple[pd.DataFra
     if counts.empty:
         return frame, {}
     warnings.append(
-        f"{int(counts.sum()):,} formula cells have no cached value and were read as empty, in columns "
+        f"{int(counts.sum()):,} formula cells were read as empty (never computed, e.g. written by a script, or "
+        "computing to an empty text), in columns "
         + ", ".join(f"'{column}' ({n:,})" for column, n in counts.items())
-        + ". Open the workbook in Excel and save it to store the computed values."
+        + ". If they should hold values, open the workbook in Excel and save it."
     )
     rows = {column: tuple(np.flatnonzero(marked[column]).tolist()) for column in counts.index}
     return frame.mask(marked, ""), rows
@@ -1236,7 +1245,7 @@ def _parse_churned(values: pd.Series, column: str) -> pd.Series:
     if unknown:
         raise InvalidValueError(
             f"Column '{column}' (churned) has values insight cannot read as churned/not churned: "
-            f"{', '.join(map(repr, unknown[:10]))}{' ...' if len(unknown) > 10 else ''}.",
+            f"{_examples(pd.Series(unknown), 10)}{' ...' if len(unknown) > 10 else ''}.",
             hint=f"Accepted (any case): churned = {', '.join(_TRUE)}; not churned = {', '.join(_FALSE)}; "
             "empty means unknown.",
         )
@@ -1247,7 +1256,7 @@ def _numeric_role(values: pd.Series, column: str, role: str, low: float | None, 
     """Numbers of a customer column, refusing text and values outside [low, high]."""
     numbers, bad = _parse_numbers(values)
     if bad.any():
-        examples = ", ".join(map(repr, values[bad].astype(str).unique()[:5]))
+        examples = _examples(values[bad], 5)
         raise InvalidValueError(
             f"Column '{column}' ({role}) has {int(bad.sum()):,} non-numeric values, e.g. {examples}.",
             hint=f"Fix them, or map another column {_mapping_hint(role, 'customers')}.",
@@ -1487,9 +1496,14 @@ def _join_title(title: pd.Series, body: pd.Series) -> pd.Series:
     return pd.Series(np.where(both, title + sep + body, title + body), index=title.index, dtype=str)
 
 
+def _examples(values: pd.Series, n: int) -> str:
+    """Up to ``n`` distinct values quoted for a message, personal data redacted (messages are shown and stored)."""
+    return ", ".join(repr(redact_pii(v)[0]) for v in values.astype(str).unique()[:n])
+
+
 def _count_bad(bad: pd.Series, raw: pd.Series, column: str, what: str, warnings: list[str]) -> None:
     if bad.any():
-        examples = ", ".join(map(repr, raw[bad].astype(str).unique()[:3]))
+        examples = _examples(raw[bad], 3)
         warnings.append(f"{int(bad.sum()):,} values of '{column}' could not be read as {what}, e.g. {examples}.")
 
 

@@ -729,3 +729,16 @@ def test_role_hints_speak_to_app_cli_and_python_users():
     with pytest.raises(MissingColumnError) as err:
         ingest_customers(pd.DataFrame({"plan": ["a", "b"]}))
     assert "--customer-col customer_id=COLUMN" in err.value.one_line()
+
+
+def test_a_header_that_does_not_line_up_is_an_error_not_a_mass_drop():
+    trailing = b"id,text,score\n" + b"".join(b"%d,Good app number %d,5,\n" % (i, i) for i in range(8))
+    with pytest.raises(UnreadableFileError, match="do not line up"):
+        ingest_feedback(trailing, name="trailing.csv")
+
+
+def test_values_quoted_in_warnings_are_redacted():
+    frame = pd.DataFrame({"comment": ["Slow app today", "Great support team"], "date": ["john.doe@mail.com", "2025-01-02"]})
+    result = ingest_feedback(frame)
+    text = " ".join(result.meta.warnings)
+    assert "could not be read as dates" in text and "john.doe@mail.com" not in text and "[EMAIL]" in text
