@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from insight.config import InsightConfig
-from insight.errors import InsufficientDataError, InvalidValueError, MissingDependencyError
+from insight.errors import InsufficientDataError, InvalidValueError, MissingColumnError, MissingDependencyError
 from insight.schemas import SENTIMENT_FALLBACK, SKIPPED, Col
 
 Progress = Callable[[str, int, int, str], None]
@@ -207,11 +207,12 @@ def _unless_short(clock: _StageClock, skipped: dict[str, str], stage: str, func:
     """Run a customer-side stage; if the customer data cannot support it, record why and go on.
 
     The themes and sentiment already computed are worth keeping when, say, no
-    comment matched a customer or the table has no outcome column.
+    comment matched a customer, the table has no outcome column or a requested
+    segment column is not in it.
     """
     try:
         return clock.run(stage, func, *args, **kwargs)
-    except (InsufficientDataError, InvalidValueError) as exc:
+    except (InsufficientDataError, InvalidValueError, MissingColumnError) as exc:
         skipped[stage] = exc.one_line()
         return None
 

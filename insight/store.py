@@ -24,8 +24,8 @@ from insight.schemas import Col
 from insight.text import redact_frame
 
 _FORMAT_VERSION = 1
-_NOT_STORED = ("embeddings", "theme_model")
-_ID_COLUMNS = (Col.CUSTOMER_ID, Col.COMMENT_ID, Col.ROW_ID, Col.SENTENCE_ID)  # join keys stay as they are  # written as embeddings.npy and codeframe.yaml
+_NOT_STORED = ("embeddings", "theme_model")  # written as embeddings.npy and codeframe.yaml
+_ID_COLUMNS = (Col.CUSTOMER_ID, Col.COMMENT_ID, Col.ROW_ID, Col.SENTENCE_ID)  # join keys stay as they are
 
 
 def _json_default(value: Any) -> Any:

@@ -1106,10 +1106,11 @@ def _picked_segments(result: Any, *, key: str) -> tuple[pd.DataFrame | None, Any
     """
     from insight.segments import segment_columns, segment_table
 
-    available = list(segment_columns(result.join.customers))
     current = list(dict.fromkeys(result.segments[Col.SEGMENT_COLUMN].astype(str)))
+    # the run's own columns first: one chosen with --segments need not be one auto-detection would pick
+    available = list(dict.fromkeys([*current, *segment_columns(result.join.customers)]))
     picked = st.multiselect(
-        "Segment columns", available, default=[c for c in current if c in available], key=f"{key}:columns",
+        "Segment columns", available, default=current, key=f"{key}:columns",
         help="Customer-table columns to break the priorities down by.",
     )
     if not picked:

@@ -600,3 +600,13 @@ def test_segment_columns_can_be_picked_without_a_new_run(result):
     assert set(actions[Col.SEGMENT_COLUMN]) == {"plan"} and len(actions) > 0
     picker.set_value([]).run()
     assert any("Pick at least one segment column" in t for t in _texts(at.info))
+
+
+def test_segment_picker_keeps_the_runs_own_columns(result):
+    import dataclasses
+
+    own = result.segments.assign(**{Col.SEGMENT_COLUMN: result.segments[Col.SEGMENT_COLUMN].replace("plan", "store_no")})
+    at = _goto(_app(dataclasses.replace(result, segments=own)), "Segments")
+    assert "store_no" in at.multiselect(key="segments:columns").value
+    assert not any("Pick at least one" in t for t in _texts(at.info))
+    assert len(_table(at, "segments:actions")) > 0

@@ -189,3 +189,15 @@ def test_without_torch_a_tfidf_run_scores_sentiment_from_the_lexicon(small_corpu
     assert run.comments[Col.SENTIMENT_LABEL].iloc[0] == "negative"
     assert set(run.comments[Col.SENTIMENT_LABEL]) == {"negative", "neutral", "positive"}
     assert len(run.assignments) > 0
+
+
+def test_a_missing_segment_column_skips_segments_not_the_run(small_corpus):
+    from insight.codeframe import Codeframe
+    from insight.config import InsightConfig
+    from insight.pipeline import run_pipeline
+    from insight.schemas import SKIPPED
+
+    feedback = pd.read_csv(small_corpus.folder / "feedback.csv").head(150)
+    config = InsightConfig().replace(segments__columns=("plan", "no_such_column"))
+    run = run_pipeline(feedback, small_corpus.folder / "customers.csv", codeframe=Codeframe.default(), config=config)
+    assert "no_such_column" in run.kpis[SKIPPED]["segments"] and run.drivers is not None
