@@ -168,6 +168,7 @@ def _themes_onwards(
         codeframe=codeframe,
         refit_from=refit_from,
         random_state=config.seed,
+        cache_dir=_cache_dir(config),
         progress=clock.stage_progress("themes"),
     )
     ct = comment_themes(sentences, theme_result.assignments)
@@ -200,6 +201,15 @@ def _themes_onwards(
     out["trends"] = clock.run("trends", trends.theme_trends, comments, ct)
     out["kpis"] = kpis
     return out
+
+
+def _cache_dir(config: InsightConfig) -> Any:
+    """The run's cache folder (embeddings, cluster labels), or None when caching is off."""
+    from insight.embed import default_cache_dir
+
+    if not config.embed.use_cache:
+        return None
+    return config.embed.cache_dir or default_cache_dir()
 
 
 def _unless_short(clock: _StageClock, skipped: dict[str, str], stage: str, func: Callable[..., Any],

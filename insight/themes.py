@@ -19,6 +19,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -182,6 +183,43 @@ class SpectralWardClusterer:
         scores = {k: score(fcluster(tree, k, "maxclust") - 1) for k in range(k_lo, k_hi + 1)}
         best = max(scores, key=lambda k: (scores[k], -k))  # ties: fewer themes
         return fcluster(tree, best, "maxclust") - 1
+
+
+@dataclass(frozen=True)
+class CachedClusterer:
+    """A clusterer whose labels are kept on disk, keyed by the rows, its settings and insight's version.
+
+    Clustering is deterministic for given rows and seed, so a re-run on the same
+    sentences (another alpha, other covariates, a second CLI run) reads the labels
+    back instead of repeating the spectral embedding, the slowest step of discovery.
+    Files are written to a temporary name and renamed, so concurrent runs never
+    read half a file; an unreadable file is a cache miss.
+    """
+
+    clusterer: Clusterer
+    cache_dir: Path
+
+    def fit_predict(self, X: np.ndarray) -> np.ndarray:
+        import hashlib
+        import os
+
+        from insight import __version__
+
+        rows = np.ascontiguousarray(X, dtype=np.float32)
+        digest = hashlib.sha256(f"{__version__}|{self.clusterer!r}|{rows.shape}".encode() + rows.tobytes()).hexdigest()
+        path = Path(self.cache_dir) / "themes" / f"labels-{digest[:32]}.npy"
+        try:
+            labels = np.load(path, allow_pickle=False)
+            if labels.shape == (X.shape[0],):
+                return labels
+        except (OSError, ValueError):
+            pass
+        labels = np.asarray(self.clusterer.fit_predict(X), dtype=np.int64)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}-{os.getpid()}.npy")
+        np.save(tmp, labels, allow_pickle=False)
+        os.replace(tmp, path)
+        return labels
 
 
 def vmf_bic(X: np.ndarray, labels: np.ndarray, max_resultant: float = 0.999) -> float:
@@ -509,6 +547,9 @@ class ThemeModel:
         (:class:`IdentityReducer`, :class:`SpectralWardClusterer`, :class:`CTfidfLabeller`).
     random_state : int, default=0
         Seed of every stochastic step: same seed and data, same themes.
+    cache_dir : str or Path, optional
+        Keep the clusterer's labels there between runs (:class:`CachedClusterer`);
+        None clusters every time.
 
     Attributes
     ----------
@@ -547,6 +588,7 @@ class ThemeModel:
         clusterer: Clusterer | None = None,
         labeller: Labeller | None = None,
         random_state: int = 0,
+        cache_dir: str | Path | None = None,
     ) -> None:
         self.min_cluster_size = min_cluster_size
         self.max_themes = max_themes
@@ -557,12 +599,13 @@ class ThemeModel:
         self.clusterer = clusterer
         self.labeller = labeller
         self.random_state = random_state
+        self.cache_dir = cache_dir
 
     def get_params(self, deep: bool = False) -> dict[str, Any]:
         """The constructor parameters, as given (sklearn convention)."""
         return {k: getattr(self, k) for k in (
             "min_cluster_size", "max_themes", "merge_threshold", "outlier_threshold", "n_keywords",
-            "reducer", "clusterer", "labeller", "random_state",
+            "reducer", "clusterer", "labeller", "random_state", "cache_dir",
         )}
 
     def _validate_params(self) -> None:
@@ -609,6 +652,8 @@ class ThemeModel:
             else SpectralWardClusterer(n_neighbors=min(15, self.min_cluster_size), k_max=k_max,
                                        random_state=self.random_state)
         )
+        if self.cache_dir is not None:
+            clusterer = CachedClusterer(clusterer, Path(self.cache_dir))
         raw = np.asarray(clusterer.fit_predict(reducer.fit_transform(X)), dtype=int) if k_max > 1 else np.zeros(n, int)
         labels = self._clean(X, raw)
         self._describe(texts, X, labels)
@@ -840,6 +885,7 @@ def assign_themes(
     codeframe: Any = None,
     refit_from: Any = None,
     random_state: int = 0,
+    cache_dir: str | Path | None = None,
     progress: Callable[[str, int, int, str], None] | None = None,
 ) -> ThemeResult:
     """The theme stage: discover themes or assign sentences to a codeframe.
@@ -858,6 +904,7 @@ def assign_themes(
         A fitted assigner whose prototype vectors are reused, so after an edit only
         the changed themes' descriptions and examples are embedded.
     random_state : int
+    cache_dir : where discovery keeps cluster labels between runs (None: no cache)
     progress : ``progress(stage, done, total, message)`` or None
 
     Returns
@@ -888,7 +935,7 @@ def assign_themes(
         model = ThemeModel(
             min_cluster_size=config.min_cluster_size, max_themes=config.max_themes,
             merge_threshold=config.merge_threshold, outlier_threshold=config.outlier_threshold,
-            random_state=random_state,
+            random_state=random_state, cache_dir=cache_dir,
         ).fit(texts, embeddings)
         report("themes", 1, 2, f"{model.n_themes_} themes found")
         keep = model.labels_ >= 0

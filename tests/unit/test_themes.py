@@ -254,3 +254,26 @@ def test_representatives_differ_by_more_than_case():
 
     assert first_distinct(["Slow app.", "slow app.", "SLOW APP.", "Crashes daily.", "Bad login.", "x"]) == [
         "Slow app.", "Crashes daily.", "Bad login."]
+
+
+def test_cached_clusterer_reuses_labels_for_the_same_rows_and_settings(tmp_path):
+    from insight.themes import CachedClusterer, SpectralWardClusterer
+
+    calls = []
+
+    class Counting(SpectralWardClusterer):
+        def fit_predict(self, X):
+            calls.append(len(X))
+            return super().fit_predict(X)
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(m, 0.05, (30, 8)) for m in np.eye(8)[:3]])
+    first = CachedClusterer(Counting(k_max=6), tmp_path).fit_predict(X)
+    again = CachedClusterer(Counting(k_max=6), tmp_path).fit_predict(X)
+    assert np.array_equal(first, again) and calls == [90]  # read back, not clustered again
+    CachedClusterer(Counting(k_max=5), tmp_path).fit_predict(X)  # other settings: a miss
+    CachedClusterer(Counting(k_max=6), tmp_path).fit_predict(X[:60])  # other rows: a miss
+    assert calls == [90, 90, 60]
+    for path in (tmp_path / "themes").iterdir():
+        path.write_bytes(b"garbage")  # an unreadable file is a miss, never an error
+    assert np.array_equal(CachedClusterer(Counting(k_max=6), tmp_path).fit_predict(X), first)
