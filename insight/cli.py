@@ -71,16 +71,17 @@ class _ProgressBar:
             self.bar = None
 
 
-def _role_pairs(pairs: list[str]) -> dict[str, str | None]:
-    """``["churned=Status", "region="]`` -> ``{"churned": "Status", "region": None}`` (ingest checks the names)."""
+def _role_pairs(pairs: list[str]) -> dict[str, str]:
+    """``["churned=Status", "region="]`` -> ``{"churned": "Status", "region": ""}``; ingest checks the
+    names and reads an empty column as "no column for this role"."""
     from insight.errors import InputError
 
-    roles: dict[str, str | None] = {}
+    roles: dict[str, str] = {}
     for pair in pairs:
         role, sep, column = pair.partition("=")
         if not sep or not role.strip():
             raise InputError(f"--customer-col takes ROLE=COLUMN, got {pair!r}.", hint="For example --customer-col churned=Status.")
-        roles[role.strip()] = column.strip() or None
+        roles[role.strip()] = column.strip()
     return roles
 
 

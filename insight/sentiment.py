@@ -411,14 +411,10 @@ def score_sentences(
     model : SentimentModel, optional
         An already loaded (or adapted) model; overrides ``config.model``.
     """
-    if Col.TEXT not in sentences.columns:
-        raise InputError(f"The sentences frame has no {Col.TEXT!r} column.", hint=f"Columns: {list(sentences.columns)}.")
+    texts = _sentence_texts(sentences)
     model = SentimentModel.load(config.model) if model is None else model
-    pred = model.predict(sentences[Col.TEXT].tolist(), embeddings, adapt_priors=config.adapt_priors)
-    out = sentences.copy()
-    out[Col.SENTIMENT_SCORE] = pred[Col.SENTIMENT_SCORE].to_numpy()
-    out[Col.SENTIMENT_LABEL] = pred[Col.SENTIMENT_LABEL].to_numpy()
-    return out
+    pred = model.predict(texts, embeddings, adapt_priors=config.adapt_priors)
+    return _scored(sentences, pred[Col.SENTIMENT_SCORE].to_numpy(), pred[Col.SENTIMENT_LABEL].to_numpy())
 
 
 def lexicon_scores(sentences: pd.DataFrame, *, config: SentimentConfig = SentimentConfig()) -> pd.DataFrame:
@@ -427,13 +423,24 @@ def lexicon_scores(sentences: pd.DataFrame, *, config: SentimentConfig = Sentime
     The floor for setups without sentence-transformers/torch: negation scopes and
     emojis are still read (see :func:`lexicon_features`), topics are not.
     """
+    texts = _sentence_texts(sentences)
+    score = lexicon_features(texts)[:, LEXICON_FEATURES.index("clause_compound")] if texts else np.zeros(0)
+    score = np.clip(score, -1.0, 1.0)
+    return _scored(sentences, score, label_from_score(score, config.neutral_band))
+
+
+def _sentence_texts(sentences: pd.DataFrame) -> list[str]:
+    """The ``text`` column of a sentences frame, as the scorers read it."""
     if Col.TEXT not in sentences.columns:
         raise InputError(f"The sentences frame has no {Col.TEXT!r} column.", hint=f"Columns: {list(sentences.columns)}.")
-    texts = _as_texts(sentences[Col.TEXT].tolist())
-    score = lexicon_features(texts)[:, LEXICON_FEATURES.index("clause_compound")] if texts else np.zeros(0)
+    return _as_texts(sentences[Col.TEXT].tolist())
+
+
+def _scored(sentences: pd.DataFrame, score: np.ndarray, label: np.ndarray) -> pd.DataFrame:
+    """A copy of ``sentences`` with its sentence score and label."""
     out = sentences.copy()
-    out[Col.SENTIMENT_SCORE] = np.clip(score, -1.0, 1.0)
-    out[Col.SENTIMENT_LABEL] = label_from_score(out[Col.SENTIMENT_SCORE], config.neutral_band)
+    out[Col.SENTIMENT_SCORE] = score
+    out[Col.SENTIMENT_LABEL] = label
     return out
 
 
