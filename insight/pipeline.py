@@ -332,18 +332,21 @@ def reassign(result: RunResult, codeframe: Any, *, progress: Progress | None = N
     """Re-assign themes with an edited codeframe and recompute what depends on them.
 
     Sentence embeddings are reused, so only the codeframe's own prototypes are
-    embedded: an edit in the app takes seconds, not a re-run. A corpus-fitted
-    backend (TF-IDF/LSA) is refitted on the run's own sentences first, which
-    rebuilds the very vector space the stored sentence vectors live in (the fit
-    is deterministic), so a saved run can be edited too.
+    embedded: an edit in the app takes seconds, not a re-run. A live codeframe
+    run lends its assigner's embedder; otherwise (a saved run, a discovery run) a
+    corpus-fitted backend (TF-IDF/LSA) is refitted on the run's own sentences,
+    which rebuilds the very vector space the stored sentence vectors live in (the
+    fit is deterministic).
     """
     from insight import embed
 
     clock = _StageClock(progress)
     config = dataclasses.replace(result.config, themes=dataclasses.replace(result.config.themes, mode="codeframe"))
-    embedder = embed.embedder_for(config.embed)
-    if not getattr(embedder, "cacheable", True):
-        clock.run("embed", embed.embed_texts, result.sentences[Col.TEXT].tolist(), config=config.embed, embedder=embedder)
+    embedder = getattr(result.theme_model, "embedder", None)  # a live codeframe assigner's, already in the space
+    if embedder is None:
+        embedder = embed.embedder_for(config.embed)
+        if not getattr(embedder, "cacheable", True):
+            clock.run("embed", embed.embed_texts, result.sentences[Col.TEXT].tolist(), config=config.embed, embedder=embedder)
     out = _themes_onwards(
         clock,
         config,
