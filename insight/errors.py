@@ -72,6 +72,18 @@ class UnsafeInputError(InputError):
     code = "I109"
 
 
+class UsageError(InputError):
+    """A command-line argument is missing, unknown or of the wrong type."""
+
+    code = "I110"
+
+
+class ConfigError(InputError):
+    """A setting is unknown, of the wrong type or outside its range (config file, ``--seed``, ...)."""
+
+    code = "I111"
+
+
 class SchemaValidationError(InsightError):
     """A frame passed between stages breaks its schema (a bug or a bad custom stage)."""
 
