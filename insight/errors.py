@@ -18,8 +18,13 @@ class InsightError(Exception):
         super().__init__(message if hint is None else f"{message} {hint}")
 
     def one_line(self) -> str:
-        """The message as one line, prefixed by its code (for CLI and app)."""
-        return f"[{self.code}] {self}".replace("\n", " ")
+        """The message as one line, prefixed by its code (for CLI and app).
+
+        Personal data is redacted: messages quote values and file names the user supplied.
+        """
+        from insight.privacy import redact
+
+        return redact(f"[{self.code}] {self}".replace("\n", " "))
 
 
 class InputError(InsightError):

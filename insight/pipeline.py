@@ -157,7 +157,13 @@ def _themes_onwards(
     Returns the RunResult fields these stages produce.
     """
     from insight import drivers, join, kpi, segments, themes, trends
+    from insight.codeframe import Codeframe
+    from insight.privacy import redact_codeframe
 
+    if codeframe is None and config.themes.codeframe and config.themes.mode != "discover":
+        codeframe = Codeframe.from_yaml(config.themes.codeframe)
+    if codeframe is not None:  # its theme names become output values and its texts are stored with the run
+        codeframe = redact_codeframe(codeframe)
     theme_result = clock.run(
         "themes",
         themes.assign_themes,

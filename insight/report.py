@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from insight.errors import SchemaValidationError
+from insight.privacy import redact_tree
 from insight.schemas import OUTPUT_CONTRACT, Col
 from insight.text import language_summary
 
@@ -278,7 +279,7 @@ def run_summary(result: Any) -> dict[str, Any]:
         }
     if result.drivers is not None:
         summary["driver_notes"] = list(result.drivers.notes)
-    return _jsonable(summary)
+    return redact_tree(_jsonable(summary))  # it quotes file names, column names, channels and values
 
 
 def _input_record(ingested: Any) -> dict[str, Any]:

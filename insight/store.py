@@ -21,7 +21,7 @@ import pandas as pd
 from insight.config import InsightConfig
 from insight.errors import InputError
 from insight.schemas import Col
-from insight.text import redact_frame
+from insight.privacy import redact_frame
 
 _FORMAT_VERSION = 1
 _NOT_STORED = ("embeddings", "theme_model")  # written as embeddings.npy and codeframe.yaml

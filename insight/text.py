@@ -12,7 +12,7 @@ import html
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -291,27 +291,6 @@ def redact_pii(text: str) -> tuple[str, Counter]:
     for pattern in _PHONE_PATTERNS:
         text = pattern.sub(lambda m: _sub_phone(m, counts), text)
     return text, counts
-
-
-def redact_frame(frame: pd.DataFrame, keep: Collection[str] = ()) -> pd.DataFrame:
-    """``frame`` with :func:`redact_pii` applied to every text cell, except in the ``keep`` columns.
-
-    For what rests on disk or is shown before the text stage ran: a saved run's
-    tables carry the user's other columns (an e-mail column in a ticket export, a
-    phone column in a customer table) and the upload preview shows the file as
-    read. Each distinct value is redacted once.
-    """
-    out = frame
-    for column in frame.columns:
-        if column in keep or frame[column].dtype.kind not in "OSU":
-            continue
-        values = frame[column]
-        texts = {v for v in values.dropna() if isinstance(v, str)}
-        changed = {v: red for v in texts if (red := redact_pii(v)[0]) != v}
-        if changed:
-            out = out.copy() if out is frame else out
-            out[column] = values.map(lambda v: changed.get(v, v) if isinstance(v, str) else v)
-    return out
 
 
 # --------------------------------------------------------------------------- splitting

@@ -36,7 +36,8 @@ from insight import charts
 from insight.config import InsightConfig
 from insight.errors import InsightError
 from insight.schemas import SENTIMENT_FALLBACK, SENTIMENT_LABELS, SKIPPED, UNCLASSIFIED, Col
-from insight.text import language_summary, redact_frame
+from insight.privacy import redact, redact_frame
+from insight.text import language_summary
 
 PAGES: tuple[str, ...] = (
     "Start",
@@ -100,7 +101,7 @@ def _guard(action: str) -> Iterator[None]:
     except InsightError as exc:
         st.error(md_escape(f"{action} failed: {exc.one_line()}"))
     except Exception as exc:  # noqa: BLE001 - the app must never show a traceback
-        st.error(md_escape(f"{action} failed unexpectedly: {type(exc).__name__}: {exc}".replace("\n", " ")))
+        st.error(md_escape(redact(f"{action} failed unexpectedly: {type(exc).__name__}: {exc}".replace("\n", " "))))
 
 
 def _table(frame: pd.DataFrame, *, key: str, **kwargs: Any) -> None:
