@@ -30,6 +30,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,8 +53,9 @@ from insight.errors import (
     UnsafeInputError,
     UnsupportedFormatError,
 )
+from insight.files import check_size, read_regular_file
+from insight.privacy import pseudonymise_ids, redact, redact_frame
 from insight.schemas import Col, make_unique
-from insight.text import redact_pii
 
 __all__ = [
     "CUSTOMER_ROLES",
@@ -135,6 +137,7 @@ _ATTR_MALFORMED = "insight.malformed_rows"  # rows of a text file with more fiel
 _UNCACHED = "\x00uncached formula"
 _MALFORMED = "\x00malformed line"
 _SAMPLE = 2000
+_MAX_BYTES = "IngestConfig.max_bytes"
 _DATETIME = "datetime64[us]"  # microseconds: placeholder dates such as 9999-12-31 stay in range
 
 
@@ -176,11 +179,14 @@ class RoleDetection:
     roles : role -> chosen column, None when no column fits.
     candidates : role -> plausible columns, best first (what the app offers in its drop-downs).
     text_columns : the open-text columns comments are taken from; several for a wide survey.
+    notes : columns named like a role whose values do not fit it, so the role was left without
+        a column, and why (ingest adds them to the warnings: no role is dropped silently).
     """
 
     roles: dict[str, str | None]
     candidates: dict[str, tuple[str, ...]]
     text_columns: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -292,9 +298,11 @@ def read_table(
         frame, skipped, layout, labels, header_warnings = _frame_from_grid(grid)
         warnings += header_warnings
     elif fmt in ("json", "jsonl"):
-        frame, fmt = _read_json(text, fmt)
+        frame, nested_warnings, fmt = _read_json(text, fmt)
+        warnings += nested_warnings
     else:
-        frame = _read_parquet(data)
+        frame, nested_warnings = _read_parquet(data)
+        warnings += nested_warnings
     frame, dup_warnings = _unique_columns(frame)
     warnings += dup_warnings
     if frame.shape[1] == 0 or len(frame) == 0:
@@ -314,7 +322,7 @@ def read_table(
     frame.attrs[_ATTR_MALFORMED] = malformed
     if delimiter == _NO_DELIMITER:
         delimiter = None
-    meta = TableMeta(fmt, encoding, delimiter, skipped, layout, len(frame), tuple(warnings))
+    meta = _with_warnings(TableMeta(fmt, encoding, delimiter, skipped, layout, len(frame)), warnings)
     return frame, meta
 
 
@@ -326,10 +334,7 @@ def _load_bytes(source: Any, name: str | None, config: IngestConfig) -> tuple[by
     """Raw bytes of ``source`` and its file name, refusing anything over ``max_bytes``."""
     if isinstance(source, (str, Path)):
         path = Path(source)
-        if not path.is_file():
-            raise UnreadableFileError(f"File not found: '{path}'.")
-        _check_size(path.stat().st_size, config, path.name)
-        return path.read_bytes(), name or path.name
+        return read_regular_file(path, what="file", limit=config.max_bytes, setting=_MAX_BYTES), name or path.name
     name = name or getattr(source, "name", None)
     name = Path(name).name if isinstance(name, str) else None
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -344,17 +349,8 @@ def _load_bytes(source: Any, name: str | None, config: IngestConfig) -> tuple[by
         )
     if isinstance(data, str):
         data = data.encode("utf-8")
-    _check_size(len(data), config, name)
+    check_size(len(data), config.max_bytes, name, _MAX_BYTES)
     return bytes(data), name
-
-
-def _check_size(size: int, config: IngestConfig, name: str | None) -> None:
-    if size > config.max_bytes:
-        raise FileTooLargeError(
-            f"{_label(name)} is {size:,} bytes ({size / 2**20:.1f} MB); the limit is "
-            f"{config.max_bytes:,} bytes (IngestConfig.max_bytes).",
-            hint="Split the file or raise the limit.",
-        )
 
 
 def _check_rows(n_rows: int, config: IngestConfig, name: str | None) -> None:
@@ -419,11 +415,12 @@ def _sniff_content(data: bytes) -> str:
 
 
 def _decode(data: bytes) -> tuple[str, str, list[str]]:
-    """Decode text: BOM, then UTF-8, then cp1252, then charset-normalizer's best guess."""
+    """Decode text: BOM, then UTF-8, then UTF-8 line by line with cp1252 for the lines that are not,
+    then cp1252, then charset-normalizer's best guess. Old-Mac line ends (CR only) become LF."""
     warnings: list[str] = []
     bom = next((enc for mark, enc in _BOMS if data.startswith(mark)), None)
     try:
-        text, encoding = (data.decode(bom), bom) if bom else _decode_without_bom(data)
+        text, encoding, mixed = (data.decode(bom), bom, ()) if bom else _decode_without_bom(data)
     except UnicodeDecodeError as exc:
         raise UnreadableFileError(f"The file starts with a {bom} byte-order mark but is not valid {bom}: {exc}.") from exc
     sample = text[:1_000_000]
@@ -435,7 +432,18 @@ def _decode(data: bytes) -> tuple[str, str, list[str]]:
     if "\x00" in text:
         warnings.append(f"Removed {text.count(chr(0)):,} NUL characters from the text.")
         text = text.replace("\x00", "")
-    if encoding in ("utf-16-le", "utf-16-be"):
+    lone_cr = text.count("\r") - text.count("\r\n")
+    if lone_cr > text.count("\n"):
+        warnings.append("The file ends its lines with CR only (old Mac style); read each CR as a line break.")
+        text = _LONE_CR.sub("\n", text)
+    if mixed:
+        shown = ", ".join(map(str, mixed[:10])) + (" ..." if len(mixed) > 10 else "")
+        warnings.append(
+            f"The file is UTF-8 but {len(mixed):,} line{'s are' if len(mixed) > 1 else ' is'} not (line{'s' if len(mixed) > 1 else ''} "
+            f"{shown}, counting the header as line 1); decoded {'them' if len(mixed) > 1 else 'it'} as cp1252. "
+            "Check those rows' accents and symbols."
+        )
+    elif encoding in ("utf-16-le", "utf-16-be"):
         warnings.append(f"The file is UTF-16 without a byte-order mark; decoded it as {encoding}.")
     elif encoding not in ("utf-8", "utf-8-sig"):
         warnings.append(f"The file is not UTF-8; decoded it as {encoding}.")
@@ -444,16 +452,29 @@ def _decode(data: bytes) -> tuple[str, str, list[str]]:
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+_LONE_CR = re.compile(r"\r(?!\n)")
+_MIXED_ENCODING = "utf-8+cp1252"
 
 
-def _decode_without_bom(data: bytes) -> tuple[str, str]:
-    for encoding in (_utf16_without_bom(data), "utf-8", "cp1252"):
-        if encoding is None:
-            continue
+def _decode_without_bom(data: bytes) -> tuple[str, str, tuple[int, ...]]:
+    """Text, encoding, and the 1-based lines decoded as cp1252 in an otherwise UTF-8 file."""
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
         try:
-            return data.decode(encoding), encoding
+            return data.decode(utf16), utf16, ()
         except UnicodeDecodeError:
-            continue
+            pass
+    try:
+        return data.decode("utf-8"), "utf-8", ()
+    except UnicodeDecodeError:
+        pass
+    mixed = _decode_mixed(data)
+    if mixed is not None:
+        return mixed
+    try:
+        return data.decode("cp1252"), "cp1252", ()
+    except UnicodeDecodeError:
+        pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -462,7 +483,27 @@ def _decode_without_bom(data: bytes) -> tuple[str, str]:
             "Could not decode the file as text (tried UTF-8, cp1252 and automatic detection); it may be binary.",
             hint="Save it as UTF-8 CSV.",
         )
-    return str(best), best.encoding
+    return str(best), best.encoding, ()
+
+
+def _decode_mixed(data: bytes) -> tuple[str, str, tuple[int, ...]] | None:
+    """A file whose lines were appended from UTF-8 and cp1252 sources, decoded line by line.
+
+    None unless some lines are UTF-8 with non-ASCII characters (evidence the file is UTF-8)
+    and every other line decodes as cp1252: a file with no UTF-8 evidence is plain cp1252.
+    """
+    lines, fallback, utf8_evidence = [], [], False
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            lines.append(raw.decode("utf-8"))
+            utf8_evidence = utf8_evidence or not raw.isascii()
+        except UnicodeDecodeError:
+            try:
+                lines.append(raw.decode("cp1252"))
+            except UnicodeDecodeError:
+                return None
+            fallback.append(number)
+    return ("\n".join(lines), _MIXED_ENCODING, tuple(fallback)) if utf8_evidence else None
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -534,20 +575,7 @@ def _read_xlsx(data: bytes, config: IngestConfig) -> tuple[pd.DataFrame, list[st
     Formulas without a cached value (workbooks written by scripts and never opened in Excel) read as
     empty; they are marked with ``_UNCACHED`` so that they can be reported rather than silently lost.
     """
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile as exc:
-        raise UnreadableFileError(f"The Excel file is damaged or truncated ({exc}).") from exc
-    if "xl/workbook.xml" not in names:
-        kind = "a Word document" if "word/document.xml" in names else "a zip archive"
-        raise UnsupportedFormatError(f"The file is {kind}, not an Excel workbook.", hint="Export the table as .xlsx or .csv.")
-    if unpacked > 20 * config.max_bytes:
-        raise FileTooLargeError(
-            f"The workbook unpacks to {unpacked:,} bytes; the limit is 20 x IngestConfig.max_bytes "
-            f"= {20 * config.max_bytes:,} bytes."
-        )
+    _check_workbook(data, config)
     from openpyxl import load_workbook
 
     options = {"sheet_name": None, "header": None, "dtype": str, "keep_default_na": False}
@@ -577,6 +605,55 @@ def _read_xlsx(data: bytes, config: IngestConfig) -> tuple[pd.DataFrame, list[st
             f"the one with the most non-empty rows ({len(filled[sheet]):,})."
         )
     return filled[sheet], warnings
+
+
+_UNPACK_FACTOR = 5  # a workbook may unpack to 5 x IngestConfig.max_bytes of XML
+_CELL = re.compile(rb"<(?:\w+:)?c[\s>/]")  # a cell element of a worksheet, with or without a namespace prefix
+
+
+def _check_workbook(data: bytes, config: IngestConfig) -> None:
+    """Refuse a damaged workbook, another zip document, or one that unpacks (or holds cells) beyond the limits.
+
+    Sizes come from the zip directory, which the reader enforces; cells are counted by
+    streaming each worksheet's XML, before openpyxl builds anything in memory, so a zip
+    bomb costs a scan, not the machine's memory.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            names = {info.filename for info in infos}
+            if "xl/workbook.xml" not in names:
+                kind = "a Word document" if "word/document.xml" in names else "a zip archive"
+                raise UnsupportedFormatError(f"The file is {kind}, not an Excel workbook.", hint="Export the table as .xlsx or .csv.")
+            unpacked, limit = sum(info.file_size for info in infos), _UNPACK_FACTOR * config.max_bytes
+            if unpacked > limit:
+                raise FileTooLargeError(
+                    f"The workbook unpacks to {unpacked:,} bytes; the limit is {_UNPACK_FACTOR} x {_MAX_BYTES} "
+                    f"= {limit:,} bytes.",
+                    hint="Save the sheet as CSV, or raise the limit.",
+                )
+            cells = 0
+            for info in infos:
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    cells = _count_cells(archive, info, cells, config.max_cells)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error) as exc:
+        raise UnreadableFileError(f"The Excel file is damaged, encrypted or truncated ({exc}).") from exc
+
+
+def _count_cells(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cells: int, limit: int) -> int:
+    """``cells`` plus the cells of one worksheet; TooManyRowsError as soon as the total passes ``limit``."""
+    tail = b""
+    with archive.open(info) as stream:
+        while chunk := stream.read(1 << 20):
+            block = tail + chunk
+            tail = block[-16:]  # a cell tag cut by the chunk's end is found in the next block
+            cells += len(_CELL.findall(block)) - len(_CELL.findall(tail))
+            if cells > limit:
+                raise TooManyRowsError(
+                    f"The workbook holds more than {limit:,} cells (IngestConfig.max_cells).",
+                    hint="Save the sheet as CSV, or raise the limit.",
+                )
+    return cells + len(_CELL.findall(tail))
 
 
 def _take_malformed(frame: pd.DataFrame, warnings: list[str]) -> tuple[pd.DataFrame, tuple[int, ...]]:
@@ -620,7 +697,7 @@ def _take_uncached(frame: pd.DataFrame, warnings: list[str]) -> tuple[pd.DataFra
     return frame.mask(marked, ""), rows
 
 
-def _read_json(text: str, fmt: str) -> tuple[pd.DataFrame, str]:
+def _read_json(text: str, fmt: str) -> tuple[pd.DataFrame, list[str], str]:
     """Records list, ``{"data": [...]}``, column-oriented dict, or JSON lines."""
     if fmt == "json":
         try:
@@ -639,6 +716,8 @@ def _read_json(text: str, fmt: str) -> tuple[pd.DataFrame, str]:
                     payload.append(json.loads(line))
                 except (json.JSONDecodeError, RecursionError) as exc:
                     raise UnreadableFileError(f"Invalid JSON on line {number}: {exc}.") from exc
+    if payload == [] or payload == {}:
+        raise EmptyFileError("The JSON holds no records.")
     records = _json_records(payload)
     if records is None:
         raise UnreadableFileError(
@@ -650,7 +729,7 @@ def _read_json(text: str, fmt: str) -> tuple[pd.DataFrame, str]:
     except (ValueError, TypeError) as exc:
         raise UnreadableFileError(f"The JSON could not be turned into a table: {exc}.") from exc
     frame.columns = [str(c) for c in frame.columns]
-    return _stringify_frame(frame), fmt
+    return (*_stringify_frame(frame), fmt)
 
 
 def _json_records(payload: Any) -> list[dict] | pd.DataFrame | None:
@@ -671,7 +750,7 @@ def _json_records(payload: Any) -> list[dict] | pd.DataFrame | None:
     return None
 
 
-def _read_parquet(data: bytes) -> pd.DataFrame:
+def _read_parquet(data: bytes) -> tuple[pd.DataFrame, list[str]]:
     try:
         frame = pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # pyarrow raises several unrelated types for damaged files
@@ -681,26 +760,59 @@ def _read_parquet(data: bytes) -> pd.DataFrame:
     return _stringify_frame(frame)
 
 
-def _stringify_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every column as strings, on a fresh 0..n-1 index (row_id is the position)."""
+def _stringify_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Every column as strings, on a fresh 0..n-1 index (row_id is the position), and a warning
+    naming the columns whose lists or records (JSON arrays, Parquet list and struct cells) became JSON text."""
     frame = frame.reset_index(drop=True)
-    return pd.DataFrame({i: _stringify(frame.iloc[:, i]) for i in range(frame.shape[1])}).set_axis(
-        list(frame.columns), axis=1
-    )
+    columns = [frame.iloc[:, i] for i in range(frame.shape[1])]
+    out = pd.DataFrame({i: _stringify(column) for i, column in enumerate(columns)}).set_axis(list(frame.columns), axis=1)
+    nested = [(str(name), column[column.map(_is_nested)]) for name, column in zip(frame.columns, columns)
+              if column.dtype == object]
+    nested = [(name, values) for name, values in nested if len(values)]
+    if not nested:
+        return out, []
+    names = ", ".join(repr(name) for name, _ in nested)
+    return out, [
+        f"{len(nested)} column{'s hold' if len(nested) > 1 else ' holds'} lists or records ({names}); each such "
+        f"value is kept as JSON text, e.g. {_examples(nested[0][1].map(_cell_text), 1)}."
+    ]
+
+
+def _is_nested(value: Any) -> bool:
+    return isinstance(value, (dict, list, tuple, np.ndarray))
+
+
+def _json_value(value: Any) -> Any:
+    """JSON stand-ins for what Parquet nests in a cell: arrays, NumPy scalars, bytes, timestamps."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
 
 
 def _stringify(series: pd.Series) -> pd.Series:
-    """Values as strings with "" for missing; integral floats lose their ".0" (ids, counts)."""
+    """Values as strings with "" for missing; integral floats lose their ".0" (ids, counts); lists and
+    records become JSON text; bytes are decoded as UTF-8."""
     if isinstance(series.dtype, pd.StringDtype) and series.dtype.na_value is np.nan:  # pandas' default str
         return series.fillna("")
     missing = series.isna().to_numpy()
-    if pd.api.types.is_float_dtype(series) and np.all(np.mod(series[~missing], 1) == 0):
+    present = series[~missing]
+    if pd.api.types.is_float_dtype(series) and np.all(np.mod(present, 1) == 0) and np.all(np.abs(present) < 2**53):
         out = series.astype("Int64").astype(str)
     elif pd.api.types.is_object_dtype(series):
-        out = series.map(lambda v: json.dumps(v) if isinstance(v, (dict, list)) else str(v))
+        out = series.map(_cell_text)
     else:
         out = series.astype(str)
     return pd.Series(np.where(missing, "", out.to_numpy(dtype=object)), index=series.index, dtype=str)
+
+
+def _cell_text(value: Any) -> str:
+    if _is_nested(value):
+        return json.dumps(value, ensure_ascii=False, default=_json_value)
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
 
 
 def _frame_from_grid(grid: pd.DataFrame) -> tuple[pd.DataFrame, int, str, dict[str, str], list[str]]:
@@ -756,14 +868,20 @@ def _surveymonkey_names(header: list[str], second: list[str]) -> list[str]:
 
 
 def _unique_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Rename duplicate column names with a numeric suffix (Comment, Comment_2)."""
-    names = [str(c).strip() or f"column_{i + 1}" for i, c in enumerate(frame.columns)]
+    """Redact personal data in column names, then rename duplicates with a numeric suffix (Comment, Comment_2)."""
+    stripped = [str(c).strip() for c in frame.columns]
+    names = [redact(name) or f"column_{i + 1}" for i, name in enumerate(stripped)]
     unique = make_unique(names)
     if unique == list(frame.columns):
         return frame, []
+    warnings = []
+    n_personal = sum(name != redact(name) for name in stripped)
+    if n_personal:
+        warnings.append(f"{n_personal} column name{'s hold' if n_personal > 1 else ' holds'} personal data; redacted.")
     renamed = [f"'{old}' -> '{new}'" for old, new in zip(names, unique) if old != new]
-    out = frame.set_axis(unique, axis=1)
-    return out, [f"Duplicate column names renamed: {', '.join(renamed)}."] if renamed else []
+    if renamed:
+        warnings.append(f"Duplicate column names renamed: {', '.join(renamed)}.")
+    return frame.set_axis(unique, axis=1), warnings
 
 
 def _structural_layout(frame: pd.DataFrame) -> str:
@@ -986,7 +1104,7 @@ def _text_profile(series: pd.Series) -> _Profile:
     dates = 0.0
     if numeric.mean() < 0.5:
         looks_like_date = values.str.contains(r"\d", regex=True) & values.str.len().le(40)
-        if looks_like_date.mean() >= 0.5:
+        if looks_like_date.mean() >= _NAMED_SHARE:
             dates = float(_parse_dates(values[looks_like_date])[0].notna().sum()) / len(values)
     return _Profile(
         n=len(values),
@@ -1004,10 +1122,10 @@ def _plausible(role: str, profile: _Profile) -> bool:
     """Content check of a name-matched feedback column (a "type" column of essays is no channel)."""
     if profile.n == 0:  # an empty column named "comment" is still the comment column
         return True
-    if role == "date":
-        return profile.date_share >= 0.5
+    if role == "date":  # named as the date: unreadable values are left empty and counted, down to a fifth read
+        return profile.date_share >= _NAMED_SHARE
     if role == "score":
-        return profile.numeric_share >= 0.8
+        return profile.numeric_share >= _NAMED_SHARE
     if role == "channel":
         return profile.numeric_share < 0.5 and profile.distinct <= max(50, profile.n // 5) and profile.mean_words <= 5
     if role in ("comment_id", "customer_id"):
@@ -1017,6 +1135,21 @@ def _plausible(role: str, profile: _Profile) -> bool:
     if role == "text":
         return profile.numeric_share < 0.5 and profile.date_share < 0.5
     return True
+
+
+_NAMED_SHARE = 0.2  # share of readable values a date or score column named as such needs to be used
+
+
+def _misfit(role: str, column: str, profile: _Profile) -> str:
+    """Why a column named like ``role`` was not used for it (a note for the warnings)."""
+    found = {
+        "date": f"only {profile.date_share:.0%} of its values read as dates",
+        "score": f"only {profile.numeric_share:.0%} of its values are numbers",
+    }.get(role, "its values do not look like one")
+    return (
+        f"Column '{column}' is named like the {role} column, but {found}; it was not used as the {role}. "
+        f"To use it anyway, name it {_mapping_hint(role)} (values that do not fit are left empty and counted)."
+    )
 
 
 def _content_only(role: str, profile: _Profile) -> bool:
@@ -1086,20 +1219,24 @@ def _detect(frame: pd.DataFrame, kind: str, fixed: Mapping[str, Any]) -> RoleDet
     roles: dict[str, str | None] = {}
     candidates: dict[str, tuple[str, ...]] = {}
     text_columns: tuple[str, ...] = ()
+    notes: list[str] = []
     for role in order:
         rule = _CUSTOMER_ID_RULE if (kind, role) == ("customers", "customer_id") else _RULES[role]
-        scored = []
+        scored, misfits = [], []
         for column in frame.columns:
             names = [_norm(column)] + ([_norm(labels[column])] if column in labels else [])
             score = max(rule.score(n) for n in names)
             if role == "text" and score == 0 and (_is_question(column) or _is_question(labels.get(column, ""))):
                 score = 0.5 if profile(column).free_text else 0.0
-            if score > 0 and (kind == "customers" or _plausible(role, profile(column))):
+            plausible = kind == "customers" or _plausible(role, profile(column))
+            if score > 0 and plausible:
                 scored.append((score, column))
             elif kind == "feedback" and role == "text" and profile(column).free_text:
                 scored.append((0.0, column))
             elif kind == "feedback" and _content_only(role, profile(column)):
                 scored.append((0.1, column))
+            if score >= 0.7 and not plausible and role != "text":
+                misfits.append(column)
         if role == "text":
             scored.sort(key=lambda sc: -(sc[0] + profile(sc[1]).text_score))
         else:
@@ -1122,9 +1259,12 @@ def _detect(frame: pd.DataFrame, kind: str, fixed: Mapping[str, Any]) -> RoleDet
             if len(free) >= 2 and free[0][0] == free[1][0] and free[0][0] >= 0.7:
                 _raise_ambiguous(role, [c for _, c in free[:4]])
             chosen = free[0][1] if free else None
+            misfits = [c for c in misfits if c not in used]
+            if chosen is None and misfits:
+                notes.append(_misfit(role, misfits[0], profile(misfits[0])))
         roles[role] = chosen
         used.update(text_columns if role == "text" else [chosen] if chosen else [])
-    return RoleDetection(roles=roles, candidates=candidates, text_columns=text_columns)
+    return RoleDetection(roles=roles, candidates=candidates, text_columns=text_columns, notes=tuple(notes))
 
 
 def _choose_text(
@@ -1182,7 +1322,7 @@ _NUMBER_WITH_UNIT = re.compile(
 def _parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Floats from strings ("4", "4.5", "4 stars", "4/5", "$1,200", "3,5", "10 - Extremely likely").
 
-    Returns the numbers and a mask of non-empty values that are not numbers.
+    Returns the numbers and a mask of non-empty values that are not (finite) numbers.
     """
     text = _stringify(values).str.strip()
     numbers = pd.to_numeric(text.where(text.ne("")), errors="coerce")
@@ -1197,6 +1337,7 @@ def _parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         with_unit = pd.to_numeric(text[failed].str.extract(_NUMBER_WITH_UNIT, expand=False), errors="coerce")
         numbers[failed] = direct.fillna(with_unit)
     numbers = numbers.astype(float)
+    numbers = numbers.where(np.isfinite(numbers))  # "inf", "1e999": no score, CLV or tenure is infinite
     return numbers, numbers.isna() & text.ne("")
 
 
@@ -1282,11 +1423,15 @@ def _role_strings(frame: pd.DataFrame, column: str | None) -> pd.Series:
     return _strings(frame[column]) if column else pd.Series(pd.NA, index=frame.index, dtype="string")
 
 
-def _role_dates(frame: pd.DataFrame, column: str | None, warnings: list[str]) -> pd.Series:
-    """A role's column as dates (NaT when absent); unreadable values are counted in ``warnings``."""
+def _role_dates(frame: pd.DataFrame, column: str | None, warnings: list[str], *, named: bool = False) -> pd.Series:
+    """A role's column as dates (NaT when absent); unreadable values are counted in ``warnings``.
+
+    InvalidValueError when the user ``named`` the column for the role and not one of its values is a date.
+    """
     if not column:
         return pd.Series(pd.NaT, index=frame.index, dtype=_DATETIME)
     dates, bad, ambiguous = _parse_dates(frame[column])
+    _check_named(bad, frame[column], column, "date", "dates", named)
     _count_bad(bad, frame[column], column, "dates (kept, date left empty)", warnings)
     if ambiguous:
         warnings.append(
@@ -1294,6 +1439,51 @@ def _role_dates(frame: pd.DataFrame, column: str | None, warnings: list[str]) ->
             "read them month-first (MM/DD/YYYY). Use YYYY-MM-DD dates if they are day-first."
         )
     return dates
+
+
+SCORE_RANGE = (0.0, 10.0)
+"""Scores a feedback file may hold: stars (1-5), CSAT (1-5, 1-7) and NPS (0-10) answers."""
+
+
+def _role_scores(frame: pd.DataFrame, column: str | None, warnings: list[str], *, named: bool = False) -> pd.Series:
+    """A role's column as scores in :data:`SCORE_RANGE` (NaN when absent); text and values outside the
+    range are left empty and counted in ``warnings``; InvalidValueError as for :func:`_role_dates`."""
+    if not column:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    scores, bad = _parse_numbers(frame[column])
+    bad |= scores.lt(SCORE_RANGE[0]) | scores.gt(SCORE_RANGE[1])
+    what = f"scores from {SCORE_RANGE[0]:g} to {SCORE_RANGE[1]:g}"
+    _check_named(bad, frame[column], column, "score", what, named)
+    _count_bad(bad, frame[column], column, f"{what} (kept, score left empty)", warnings)
+    return scores.mask(bad)
+
+
+def _check_named(bad: pd.Series, raw: pd.Series, column: str, role: str, what: str, named: bool) -> None:
+    """InvalidValueError when the user named ``column`` for ``role`` but none of its values fits
+    (``--date-col comment``): the run would go on without the role and no one would notice."""
+    filled = _stringify(raw).str.strip().ne("")
+    if named and filled.any() and bad[filled].all():
+        raise InvalidValueError(
+            f"The {role} column '{column}' holds no {what}: none of its {int(filled.sum()):,} values reads as one, "
+            f"e.g. {_examples(raw[filled], 2)}.",
+            hint=f"Name the column that holds the {role} {_mapping_hint(role)}.",
+        )
+
+
+def _role_ids(frame: pd.DataFrame, column: str | None, what: str, warnings: list[str]) -> pd.Series:
+    """A role's id column as stripped strings, ids that are personal data pseudonymised (see insight.privacy)."""
+    ids, n_personal = pseudonymise_ids(_role_strings(frame, column))
+    if n_personal:
+        warnings.append(
+            f"{n_personal:,} {what} of '{column}' are e-mail addresses, phone numbers or other personal data; "
+            "they are replaced by pseudonyms (id-...), the same in every file and run on this machine."
+        )
+    return ids
+
+
+def _with_warnings(meta: TableMeta, warnings: list[str]) -> TableMeta:
+    """``meta`` carrying ``warnings``, personal data redacted (they quote values and names and are stored)."""
+    return dataclasses.replace(meta, warnings=tuple(redact(w) for w in warnings))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1305,7 +1495,8 @@ def _prepare(source: Any, name: str | None, config: IngestConfig) -> tuple[pd.Da
     if isinstance(source, pd.DataFrame):
         _check_rows(len(source), config, name)
         original, warnings = _unique_columns(source.reset_index(drop=True).set_axis([str(c) for c in source.columns], axis=1))
-        frame = _stringify_frame(original)
+        frame, nested_warnings = _stringify_frame(original)
+        warnings += nested_warnings
         if frame.empty:
             raise EmptyFileError("The frame has no rows." if frame.shape[1] else "The frame has no columns.")
         layout = _structural_layout(frame)
@@ -1317,23 +1508,30 @@ def _prepare(source: Any, name: str | None, config: IngestConfig) -> tuple[pd.Da
 
 
 def _resolve_roles(frame: pd.DataFrame, kind: str, overrides: Mapping[str, Any] | None) -> RoleDetection:
+    """Detected roles with the user's overrides; a column name holding personal data is found under its redacted name."""
     allowed = FEEDBACK_ROLES if kind == "feedback" else CUSTOMER_ROLES
-    overrides = {k: None if v == "" else v for k, v in (overrides or {}).items() if k != "text" or v}
-    for role, value in overrides.items():
+    resolved: dict[str, Any] = {}
+    for role, value in (overrides or {}).items():
         if role not in allowed:
             raise MissingColumnError(f"Unknown role '{role}'; {kind} roles are: {', '.join(allowed)}.")
-        if value is None:
+        if value is None or value == "":
+            if role != "text":
+                resolved[role] = None
             continue
-        columns = [value] if isinstance(value, str) else list(value)
+        columns = [value] if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else None
+        if columns is None or not all(isinstance(c, str) for c in columns):
+            raise MissingColumnError(f"roles['{role}'] must name a column, got {value!r}.")
         if role != "text" and len(columns) != 1:
             raise MissingColumnError(f"Role '{role}' takes one column, not {columns}.")
+        columns = [c if c in frame.columns else redact(c) for c in columns]
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise MissingColumnError(
                 f"roles['{role}'] names {', '.join(map(repr, missing))}, which is not a column of the table. "
                 f"Available columns: {', '.join(map(repr, frame.columns))}."
             )
-    return _detect(frame, kind, overrides)
+        resolved[role] = columns[0] if isinstance(value, str) else columns
+    return _detect(frame, kind, resolved)
 
 
 def ingest_feedback(
@@ -1378,32 +1576,31 @@ def ingest_feedback(
     """
     frame, original, meta = _prepare(source, name, config)
     detection = _resolve_roles(frame, "feedback", roles)
+    r = dict(detection.roles)
+    named = {role for role, column in (roles or {}).items() if column}
+    warnings = list(meta.warnings) + list(detection.notes)
+    n = len(frame)
+    base = pd.DataFrame({Col.ROW_ID: np.arange(n, dtype=np.int64)})
+    # dates and scores first: a column named for them that holds none is the error to report, not the missing text
+    base[Col.DATE] = _role_dates(frame, r["date"], warnings, named="date" in named)
+    base[Col.SCORE] = _role_scores(frame, r["score"], warnings, named="score" in named)
     if not detection.text_columns:
+        elsewhere = [f"{col!r} ({role})" for role, col in detection.roles.items() if col]
         raise MissingColumnError(
-            "No column with comment text found. Columns: " + ", ".join(map(repr, frame.columns)) + ".",
+            "No column with comment text found. Columns: " + ", ".join(map(repr, frame.columns)) + "."
+            + (f" Used for other roles: {', '.join(elsewhere)}." if elsewhere else ""),
             hint=f"Name the text column {_mapping_hint('text')}.",
         )
-    r = dict(detection.roles)
     text_columns = detection.text_columns
     wide = len(text_columns) > 1
     if wide and meta.layout == "plain":
         meta = dataclasses.replace(meta, layout="wide_survey")
-    warnings = list(meta.warnings)
-    n = len(frame)
     role_columns = {c for c in r.values() if c} | set(text_columns)
     others = [c for c in frame.columns if c not in role_columns]
-
-    base = pd.DataFrame({Col.ROW_ID: np.arange(n, dtype=np.int64)})
-    base[Col.CUSTOMER_ID] = _role_strings(frame, r["customer_id"])
-    base[Col.DATE] = _role_dates(frame, r["date"], warnings)
-    if r["score"]:
-        base[Col.SCORE], bad = _parse_numbers(frame[r["score"]])
-        _count_bad(bad, frame[r["score"]], r["score"], "numbers (kept, score left empty)", warnings)
-    else:
-        base[Col.SCORE] = np.nan
+    base.insert(1, Col.CUSTOMER_ID, _role_ids(frame, r["customer_id"], "customer ids", warnings))
     default_channel = _default_channel(meta.layout, name or _source_name(source))
-    base[Col.CHANNEL] = _role_strings(frame, r["channel"]).fillna(default_channel)
-    ids = _strings(frame[r["comment_id"]]) if r["comment_id"] else None
+    base[Col.CHANNEL] = redact_frame(_role_strings(frame, r["channel"]).fillna(default_channel).to_frame(Col.CHANNEL))[Col.CHANNEL]
+    ids = _role_ids(frame, r["comment_id"], "comment ids", warnings) if r["comment_id"] else None
     title = _clean_text(frame[r["title"]]) if r["title"] else None
 
     parts = []
@@ -1416,7 +1613,7 @@ def ingest_feedback(
         part[Col.COMMENT_ID] = (own_id + ":" + column) if wide else own_id
         parts.append(part)
     data = pd.concat(parts, ignore_index=True) if wide else parts[0]
-    user = (original if original is not None else frame)[others]
+    user = redact_frame((original if original is not None else frame)[others])
     user = user.set_axis([f"input_{c}" if c in _FEEDBACK_COLUMNS else c for c in others], axis=1)
     user = pd.concat([user] * len(text_columns), ignore_index=True) if wide else user
 
@@ -1458,8 +1655,7 @@ def ingest_feedback(
             f"Wide survey: {len(text_columns)} open-text columns ({', '.join(map(repr, text_columns))}); "
             "each answer is one comment and rows are counted per (row, column)."
         )
-    meta = dataclasses.replace(meta, warnings=tuple(warnings))
-    return IngestResult(kept, dropped, r, meta, len(data), "feedback")
+    return IngestResult(kept, dropped, r, _with_warnings(meta, warnings), len(data), "feedback")
 
 
 _FEEDBACK_COLUMNS = (
@@ -1498,7 +1694,7 @@ def _join_title(title: pd.Series, body: pd.Series) -> pd.Series:
 
 def _examples(values: pd.Series, n: int) -> str:
     """Up to ``n`` distinct values quoted for a message, personal data redacted (messages are shown and stored)."""
-    return ", ".join(repr(redact_pii(v)[0]) for v in values.astype(str).unique()[:n])
+    return ", ".join(repr(redact(v)) for v in values.astype(str).unique()[:n])
 
 
 def _count_bad(bad: pd.Series, raw: pd.Series, column: str, what: str, warnings: list[str]) -> None:
@@ -1577,7 +1773,7 @@ def ingest_customers(
     if not any(r[k] for k in ("churned", "nps", "clv")):
         warnings.append("No churned, NPS or CLV column found: driver analysis will have no outcome to explain.")
     data = pd.DataFrame({Col.ROW_ID: np.arange(len(frame), dtype=np.int64)})
-    data[Col.CUSTOMER_ID] = _strings(frame[r["customer_id"]])
+    data[Col.CUSTOMER_ID] = _role_ids(frame, r["customer_id"], "customer ids", warnings)
     data[Col.CHURNED] = _parse_churned(frame[r["churned"]], r["churned"]) if r["churned"] else pd.array([pd.NA] * len(frame), dtype="Int64")
     for role, (low, high) in _CUSTOMER_BOUNDS.items():
         data[role] = _numeric_role(frame[r[role]], r[role], role, low, high) if r[role] else np.nan
@@ -1585,12 +1781,11 @@ def ingest_customers(
         fractional = data[Col.NPS].mod(1).gt(0)
         _count_bad(fractional, frame[r[Col.NPS]], r[Col.NPS], "whole numbers (kept, NPS left empty)", warnings)
         data.loc[fractional, Col.NPS] = np.nan
-    for role in (Col.PLAN, Col.REGION):
-        data[role] = _role_strings(frame, r[role])
+    data[[Col.PLAN, Col.REGION]] = redact_frame(pd.DataFrame({role: _role_strings(frame, r[role]) for role in (Col.PLAN, Col.REGION)}))
     for role in (Col.SIGNUP_DATE, Col.CHURN_DATE):
         data[role] = _role_dates(frame, r[role], warnings)
     others = [c for c in frame.columns if c not in {c for c in r.values() if c}]
-    user = (original if original is not None else frame)[others]
+    user = redact_frame((original if original is not None else frame)[others])
     user = user.set_axis([f"input_{c}" if c in data.columns else c for c in others], axis=1)
     data = pd.concat([data, user], axis=1)
 
@@ -1611,5 +1806,4 @@ def ingest_customers(
         )
     keep = reason.isna().to_numpy()
     dropped = pd.DataFrame({Col.ROW_ID: data.loc[~keep, Col.ROW_ID].to_numpy(), Col.REASON: reason[~keep].to_numpy()})
-    meta = dataclasses.replace(meta, warnings=tuple(warnings))
-    return IngestResult(data[keep].reset_index(drop=True), dropped, r, meta, len(data), "customers")
+    return IngestResult(data[keep].reset_index(drop=True), dropped, r, _with_warnings(meta, warnings), len(data), "customers")
