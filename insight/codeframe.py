@@ -175,11 +175,7 @@ class Codeframe:
         The document is a mapping with a ``themes`` list (optionally ``background``
         sentences and the edit ``log``), or a bare list of themes.
         """
-        text = _read_yaml_source(path_or_text)
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError(f"The codeframe is not valid YAML: {exc}".strip()) from exc
+        data = _safe_yaml(_read_yaml_source(path_or_text))
         if isinstance(data, list):
             data = {"themes": data}
         if not isinstance(data, dict) or not isinstance(data.get("themes"), list):
@@ -339,22 +335,55 @@ def _is_file(text: str) -> bool:
         return False
 
 
+MAX_CODEFRAME_BYTES = 4 * 1024 * 1024
+"""A codeframe is a list of themes; a larger file or text is refused unread."""
+
+
 def _read_yaml_source(path_or_text: str | Path) -> str:
     """YAML text from a path (Path, or a one-line str naming a .yaml/.yml or existing file) or text."""
+    from insight.files import check_size, read_regular_file
+
     if isinstance(path_or_text, Path) or (
         isinstance(path_or_text, str) and "\n" not in path_or_text
         and (path_or_text.endswith((".yaml", ".yml")) or _is_file(path_or_text))
     ):
         path = Path(path_or_text)
-        if not path.is_file():
-            raise InputError(f"Codeframe file not found: {path}.")
+        data = read_regular_file(path, what="codeframe file", limit=MAX_CODEFRAME_BYTES, setting="MAX_CODEFRAME_BYTES")
         try:
-            return path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"Cannot read codeframe file {path}: {exc}.") from exc
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"Cannot read codeframe file {path}: it is not UTF-8 text ({exc}).") from None
     if not isinstance(path_or_text, str):
         raise InputError(f"Expected a codeframe path or YAML text, got {type(path_or_text).__name__}.")
+    check_size(len(path_or_text.encode("utf-8")), MAX_CODEFRAME_BYTES, "the codeframe", "MAX_CODEFRAME_BYTES")
     return path_or_text
+
+
+_MAX_YAML_DEPTH = 20  # a codeframe nests four deep: document, themes, theme, examples
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's: a 4 MB codeframe in a second, not a minute
+
+
+def _safe_yaml(text: str) -> Any:
+    """``yaml.safe_load`` of a codeframe, refusing aliases and deep nesting before anything is built:
+    nested ``*alias`` references expand a kilobyte into gigabytes (a "billion laughs"), and thousands
+    of nested brackets keep the parser busy for minutes; a codeframe needs neither."""
+    from insight.errors import UnsafeInputError
+
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_YAML_LOADER):
+            if isinstance(event, yaml.AliasEvent):
+                raise UnsafeInputError(
+                    "The codeframe uses YAML aliases (*name), which insight refuses: nested aliases can expand a "
+                    "small file into gigabytes.", hint="Write the repeated keywords or examples out in full.",
+                )
+            depth += isinstance(event, yaml.CollectionStartEvent) - isinstance(event, yaml.CollectionEndEvent)
+            if depth > _MAX_YAML_DEPTH:
+                raise InputError(f"The codeframe YAML is nested more than {_MAX_YAML_DEPTH} levels deep; a codeframe "
+                                 "is a list of themes.", hint="See models/codeframe_default.yaml for the format.")
+        return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader, C or Python
+    except yaml.YAMLError as exc:
+        raise InputError(f"The codeframe is not valid YAML: {exc}".strip()) from exc
 
 
 # --------------------------------------------------------------------------- assignment
