@@ -22,6 +22,7 @@ import html
 import io
 import json
 import math
+import os
 import platform
 from collections.abc import Mapping
 from importlib import metadata
@@ -336,13 +337,22 @@ def write_outputs(result: Any, out_dir: str | Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for name, table in output_tables(result).items():
-        path = out / name
-        table.to_csv(path, index=False, encoding="utf-8")
-        written[name] = path
-    path = out / SUMMARY_FILE
-    path.write_text(json.dumps(run_summary(result), indent=2, ensure_ascii=False), encoding="utf-8")
-    written[SUMMARY_FILE] = path
+        written[name] = _replace(out / name, lambda tmp, table=table: table.to_csv(tmp, index=False, encoding="utf-8"))
+    summary = json.dumps(run_summary(result), indent=2, ensure_ascii=False)
+    written[SUMMARY_FILE] = _replace(out / SUMMARY_FILE, lambda tmp: tmp.write_text(summary, encoding="utf-8"))
     return written
+
+
+def _replace(path: Path, write: Any) -> Path:
+    """Write ``path`` through a temporary file renamed over it: a killed run leaves whole files, old or new
+    (and a temporary file that the next run's write of the same file replaces)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 def to_excel(result: Any) -> bytes:
