@@ -1,19 +1,30 @@
 """Command line: ``insight analyze`` runs the pipeline and writes the output contract.
 
-Errors insight raises on purpose print as one line and exit with status 2; the
-traceback of an unexpected error is shown only with ``--debug``.
+Errors insight raises on purpose, a bad argument included, print as one ``[Ixxx]``
+line and exit with status 2; the traceback of an unexpected error is shown only
+with ``--debug``.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import uuid
 from pathlib import Path
+from typing import NoReturn
 
-from insight.errors import InsightError
+from insight.errors import InputError, InsightError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError instead of printing its usage and exiting, so a bad
+    argument (``--seed abc``) is one ``[I110]`` line like every other input error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}.", hint=f"See `{self.prog} --help`.")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="insight", description="Feedback insight engine.")
+    parser = _Parser(prog="insight", description="Feedback insight engine.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     sub = parser.add_subparsers(dest="command", required=True)
     analyze = sub.add_parser("analyze", help="analyse a feedback file (and a customer table)")
@@ -74,27 +85,27 @@ class _ProgressBar:
 def _role_pairs(pairs: list[str]) -> dict[str, str]:
     """``["churned=Status", "region="]`` -> ``{"churned": "Status", "region": ""}``; ingest checks the
     names and reads an empty column as "no column for this role"."""
-    from insight.errors import InputError
-
     roles: dict[str, str] = {}
     for pair in pairs:
         role, sep, column = pair.partition("=")
         if not sep or not role.strip():
-            raise InputError(f"--customer-col takes ROLE=COLUMN, got {pair!r}.", hint="For example --customer-col churned=Status.")
+            raise UsageError(f"--customer-col takes ROLE=COLUMN, got {pair!r}.", hint="For example --customer-col churned=Status.")
         roles[role.strip()] = column.strip()
     return roles
 
 
 def _prepare_out(out: Path) -> None:
-    """Create the output folder before the analysis, so a bad --out fails in a second, not after the run."""
-    from insight.errors import InputError
-
+    """Create the output folder and try a file in it before the analysis, so a bad --out fails in a second, not after the run."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file, not a folder.", hint="Give a folder path for the output files.")
+    probe = out / f".insight-write-test-{uuid.uuid4().hex[:8]}"
     try:
         out.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise InputError(f"--out {out} is a file, not a folder.", hint="Give a folder path for the output files.") from None
-    except PermissionError:
-        raise InputError(f"Cannot create the output folder {out}: permission denied.") from None
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"Cannot write to the output folder {out}: {exc.strerror or exc}.",
+                         hint="Give a folder you can write to.") from None
 
 
 def _analyze(args: argparse.Namespace) -> int:
@@ -157,9 +168,9 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
-        return _analyze(args)
+        return _analyze(_parser().parse_args(argv))
     except InsightError as exc:
         print(f"insight: error: {exc.one_line()}", file=sys.stderr)
         return 2
@@ -167,9 +178,12 @@ def main(argv: list[str] | None = None) -> int:
         print("insight: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the one place that turns a crash into one line
-        if args.debug:
+        if debug:
             raise
-        print(f"insight: internal error: {type(exc).__name__}: {exc} (re-run with --debug for details)", file=sys.stderr)
+        from insight.privacy import redact
+
+        print(redact(f"insight: internal error: {type(exc).__name__}: {exc} (re-run with --debug for details)"),
+              file=sys.stderr)
         return 1
 
 
