@@ -1,7 +1,7 @@
 """``python -m bench [names...]``: run the benchmarks and print their figures.
 
 Names: quality (= sentiment + themes + throughput), sentiment, themes, throughput,
-drivers. Default: quality and drivers. Each
+drivers, robustness (hostile inputs). Default: quality, drivers and robustness. Each
 benchmark says clearly when the public datasets (../shared/datasets) are missing.
 """
 from __future__ import annotations
@@ -19,8 +19,9 @@ BENCHMARKS = {
     "themes": "bench.themes_quality",
     "throughput": "bench.throughput",
     "drivers": "bench.drivers_recovery",
+    "robustness": "bench.robustness",
 }
-DEFAULT = ("quality", "drivers")
+DEFAULT = ("quality", "drivers", "robustness")
 
 
 def main(argv: list[str] | None = None) -> int:

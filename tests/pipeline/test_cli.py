@@ -28,7 +28,7 @@ def cli_out(small_corpus, tmp_path_factory):
     feedback.loc[4, "text"] = "Le service client ne répond jamais et la facture était fausse."
     feedback.loc[5, "text"] = "Die App stürzt jeden Tag ab und der Support antwortet nicht."
     feedback.loc[6, "text"] = f"Card {CARD} and IBAN {IBAN} were charged twice, see {TOKEN_URL} for the receipt."
-    feedback["reporter_email"] = [f"reporter{i}@mail.example.org" for i in range(len(feedback))]  # a column kept as is
+    feedback["reporter_email"] = [f"reporter{i}@mail.example.org" for i in range(len(feedback))]  # a non-id column
     feedback = pd.concat([feedback, feedback.iloc[[3]]], ignore_index=True)  # an exact duplicate
     path = tmp_path_factory.mktemp("cli") / "feedback.csv"
     feedback.to_csv(path, index=False)
