@@ -870,12 +870,13 @@ def _surveymonkey_names(header: list[str], second: list[str]) -> list[str]:
 def _unique_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Redact personal data in column names, then rename duplicates with a numeric suffix (Comment, Comment_2)."""
     stripped = [str(c).strip() for c in frame.columns]
-    names = [redact(name) or f"column_{i + 1}" for i, name in enumerate(stripped)]
+    redacted = [redact(name) for name in stripped]
+    names = [name or f"column_{i + 1}" for i, name in enumerate(redacted)]
     unique = make_unique(names)
     if unique == list(frame.columns):
         return frame, []
     warnings = []
-    n_personal = sum(name != redact(name) for name in stripped)
+    n_personal = sum(name != typed for name, typed in zip(redacted, stripped))
     if n_personal:
         warnings.append(f"{n_personal} column name{'s hold' if n_personal > 1 else ' holds'} personal data; redacted.")
     renamed = [f"'{old}' -> '{new}'" for old, new in zip(names, unique) if old != new]
