@@ -10,6 +10,7 @@ from collections.abc import Hashable, Iterable
 
 
 SKIPPED = "skipped"  # RunResult.kpis key: customer-side stages left out of a run, with the reason
+COVERAGE = "theme_coverage"  # RunResult.kpis key: sentences, no-topic and unclassified counts
 SENTIMENT_FALLBACK = "sentiment_fallback"  # RunResult.kpis key: why sentiment came from the lexicon alone
 
 
@@ -30,11 +31,15 @@ class Col:
     # text stage
     SENTENCE_ID = "sentence_id"  # unique per sentence: f"{comment_id}:{sentence_idx}"
     SENTENCE_IDX = "sentence_idx"
+    ANALYSIS_TEXT = "analysis_text"  # the sentence as the models read it: no handles, links, greetings
+    NO_TOPIC = "no_topic"  # True for content-free sentences ("Thanks!", "ok"): no theme can be about them
     LANGUAGE = "language"
     IS_ENGLISH = "is_english"
 
     # themes
     THEME_ID = "theme_id"  # -1 = unclassified
+    THEME_SENTIMENT_SCORE = "theme_sentiment_score"  # a theme's sentiment inside its sentence (clause-level)
+    THEME_SENTIMENT_LABEL = "theme_sentiment_label"
     THEME = "theme"  # theme name
     PARENT = "parent"
     KEYWORDS = "keywords"

@@ -49,7 +49,10 @@ class TextResult:
         plus ``language`` (ISO 639-1 code or "unknown"), ``is_english`` (bool; unknown
         counts as English) and ``n_redacted`` (int).
     sentences : one row per sentence or clause: sentence_id (``"{comment_id}:{idx}"``),
-        comment_id, row_id, sentence_idx (0-based), text (redacted).
+        comment_id, row_id, sentence_idx (0-based), text (redacted, as shown),
+        analysis_text (what the models read, see :func:`normalise_for_analysis`; the
+        shown text when nothing is left of it) and no_topic (bool, see
+        :func:`is_content_free`).
     redactions : count of redacted items per kind, every kind present.
     """
 
@@ -396,6 +399,121 @@ def _splitter() -> _Splitter:
     return _Splitter(tokenizer=nlp.tokenizer, punct_hashes=hashes)
 
 
+# --------------------------------------------------------------------------- normalisation
+
+_HANDLE = re.compile(r"(?<![\w@.])@\w{1,30}\b:?")
+_RETWEET = re.compile(r"^\s*(?:RT|MT)\b\s*:?\s*")
+# what is left of "cc @a @b" once handles are gone, at either end
+_CC = re.compile(r"^\s*cc\b\s*:?\s*|(?:^|\s)cc\s*:?\s*$", re.IGNORECASE)
+_ANY_URL = re.compile(r"\b(?:https?://|www\.)\S+|\[URL\]", re.IGNORECASE)
+_HASHTAG = re.compile(r"(?<![\w&#])#([^\W_][\w']*)")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
+_SENT_FROM = re.compile(r"\bsent from my\b(?:\s+[\w-]+){1,2}", re.IGNORECASE)
+_GREETING = re.compile(
+    r"^(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening))\b(?:\s+[\w.'-]+){0,2}\s*[,!:]+\s*",
+    re.IGNORECASE,
+)
+# a closing line with at most a (capitalised) name after it: "Thanks, John", "Kind regards", "Best, Jane"
+_NAME = r"(?:[A-Z][\w.'-]*\s*){0,3}"
+_SIGN_OFF = re.compile(
+    r"(?i:(?:many |kind |best |warm(?:est)? )?(?:thanks|thank you|regards|wishes)|cheers|sincerely|"
+    r"yours(?: truly| sincerely)?)(?i:\s+again)?[\s,.!-]*" + _NAME + r"|(?i:best),\s*" + _NAME
+)
+# what the text stage's placeholders mean, so "call me on [PHONE]" is still about a phone call
+_PLACEHOLDER_WORDS = {"[EMAIL]": "email address", "[PHONE]": "phone number", "[CARD]": "card number",
+                      "[IBAN]": "bank account"}
+
+
+@cache
+def _hashtag_words(tag: str) -> str:
+    """``CustomerServiceFail`` / ``customerservicefail`` -> ``customer service fail``.
+
+    Camel case and digits mark word boundaries where they exist; an all-lower-case
+    tag is segmented by ``wordsegment`` (unigram and bigram counts of a large
+    English corpus, shipped in the package).
+    """
+    if not tag.islower() or len(tag) < 8:
+        return _CAMEL.sub(" ", tag).lower()
+    import wordsegment
+
+    if not wordsegment.UNIGRAMS:
+        wordsegment.load()
+    return " ".join(wordsegment.segment(tag))
+
+
+def normalise_for_analysis(text: str) -> str:
+    """The text the models read: no @handles, links, "RT"/"cc", greetings or sign-offs; hashtags as words.
+
+    Handles and links name who was addressed, not what was said, yet they are
+    the most distinctive tokens of a tweet: left in, they name themes
+    ("southwestair · flight") and pull clusters together. What users see keeps
+    the text as written (redacted); only embedding, sentiment, keywords and
+    theme names read this form. Emojis are kept (they carry sentiment) and the
+    PII placeholders become the words they stand for.
+
+    Examples
+    --------
+    >>> normalise_for_analysis("RT @united: Lost my bag AGAIN #customerservicefail http://t.co/x1")
+    'Lost my bag AGAIN customer service fail'
+    >>> normalise_for_analysis("Thanks, John")
+    ''
+    """
+    text = _RETWEET.sub("", text)
+    text = _ANY_URL.sub(" ", text)
+    text = _HANDLE.sub(" ", text)
+    text = _SENT_FROM.sub(" ", text)
+    text = _HASHTAG.sub(lambda m: _hashtag_words(m.group(1)), text)
+    for placeholder, words in _PLACEHOLDER_WORDS.items():
+        if placeholder in text:
+            text = text.replace(placeholder, words)
+    text = _WHITESPACE.sub(" ", text).strip()
+    text = _CC.sub("", _GREETING.sub("", text)).strip(" ,:;-")
+    return "" if _SIGN_OFF.fullmatch(text) else text
+
+
+CHATTER_WORDS = frozenset(
+    # courtesy, greetings and fillers
+    "hi hello hey hiya dear thanks thank thx ty please pls plz help helps welcome sorry bye goodbye cheers regards "
+    "ok okay k kk yes yeah yep yup no nope nah sure well hmm hm um uh oh ah aha wow omg lol lmao rofl haha hahaha "
+    "heck hell damn dang gosh geez jeez ugh argh meh yay woo woohoo hooray wtf smh idk btw fyi pm am etc "
+    # evaluations without a topic
+    "good great nice fine cool awesome amazing excellent fantastic wonderful brilliant superb perfect lovely "
+    "best better bad worse worst terrible horrible awful poor sucks suck rubbish crap garbage useless pathetic "
+    "love loved loves like liked hate hated hates happy unhappy glad sad angry upset annoyed disappointed "
+    "disappointing disappointment satisfied unsatisfied pleased impressed frustrated frustrating ridiculous "
+    "unacceptable incredible unbelievable recommend recommended recommending definitely absolutely totally "
+    "highly really truly very so much many more most less least lot lots little bit kind sort "
+    "thing things stuff everything anything something nothing everyone anyone someone nobody "
+    "again still ever never always just even already yet also too quite pretty rather enough "
+    "today yesterday tomorrow now soon later day days time times week weeks guys guy folks team "
+    "experience overall general generally".split()
+)
+"""Words that carry courtesy, emphasis or an opinion but no topic. A sentence made only of
+these and stop words ("Thanks!", "OMG", "Please help.", "Love it!", "What the heck??") has
+nothing a theme could be about: it goes to the *no topic* bucket (its sentiment still counts)."""
+_CONTRACTION_ENDS = ("n't", "'s", "'m", "'re", "'ve", "'ll", "'d")
+
+
+@cache
+def _topicless_words() -> frozenset:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | CHATTER_WORDS
+
+
+def is_content_free(analysis_text: str) -> bool:
+    """Whether a normalised sentence has no word a theme could be about.
+
+    Examples
+    --------
+    >>> [is_content_free(t) for t in ("Thanks!", "What the heck??", "Please help.", "The bag was lost")]
+    [True, True, True, False]
+    """
+    topicless = _topicless_words()
+    words = (w.lower() for w in _WORD.findall(analysis_text.replace("\u2019", "'")))
+    return not any(len(w) > 1 and w not in topicless and not w.endswith(_CONTRACTION_ENDS) for w in words)
+
+
 # --------------------------------------------------------------------------- language
 def language_summary(comments: pd.DataFrame) -> dict[str, object]:
     """How many comments were flagged non-English, and in which languages (most frequent first).
@@ -565,9 +683,10 @@ def split_sentences(
             if config.split_clauses:
                 units = [clause for unit in units for clause in _split_clauses(unit)]
             units = [u for u in units if _keep_unit(u, config.min_sentence_chars)] or [batch_texts[offset]]
-            rows.extend(
-                (f"{comment_ids[i]}:{idx}", comment_ids[i], row_ids[i], idx, unit) for idx, unit in enumerate(units)
-            )
+            for idx, unit in enumerate(units):
+                analysis = normalise_for_analysis(unit)
+                rows.append((f"{comment_ids[i]}:{idx}", comment_ids[i], row_ids[i], idx, unit, analysis or unit,
+                             is_content_free(analysis)))
         if progress is not None:
             progress("text", stop, n, f"split {stop} of {n} comments into sentences")
 
@@ -576,7 +695,8 @@ def split_sentences(
     out[Col.LANGUAGE] = languages
     out[Col.IS_ENGLISH] = [lang in ("en", UNKNOWN_LANGUAGE) for lang in languages]
     out[N_REDACTED] = n_redacted
-    sentences = pd.DataFrame(rows, columns=[Col.SENTENCE_ID, Col.COMMENT_ID, Col.ROW_ID, Col.SENTENCE_IDX, Col.TEXT])
+    sentences = pd.DataFrame(rows, columns=[Col.SENTENCE_ID, Col.COMMENT_ID, Col.ROW_ID, Col.SENTENCE_IDX, Col.TEXT,
+                                            Col.ANALYSIS_TEXT, Col.NO_TOPIC])
     if sentences.empty:
         sentences = sentences.astype({Col.SENTENCE_IDX: "int64"})
     return TextResult(comments=out, sentences=sentences, redactions={kind: totals.get(kind, 0) for kind in PII_KINDS})

@@ -27,9 +27,10 @@ import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
 from sklearn.preprocessing import normalize
 
-from insight.config import ThemeConfig
-from insight.errors import InputError, NotFittedError
+from insight.config import EmbedConfig, ThemeConfig
+from insight.errors import InputError, InsufficientDataError, NotFittedError
 from insight.schemas import UNCLASSIFIED, UNCLASSIFIED_ID, Col, make_unique
+from insight.text import CHATTER_WORDS
 
 logger = logging.getLogger(__name__)
 
@@ -372,6 +373,7 @@ class CTfidfLabeller:
     min_share: float = 0.02
 
     def keywords(self, docs_per_class: Sequence[Sequence[str]], n_keywords: int) -> list[list[str]]:
+        """The top ``n_keywords`` terms of each class, corpus stop terms (:func:`corpus_stop_terms`) left out."""
         from scipy.sparse import csr_matrix
 
         vectorizer = CountVectorizer(
@@ -391,12 +393,44 @@ class CTfidfLabeller:
         floor = np.maximum(2.0, self.min_share * np.array([len(d) for d in docs_per_class], dtype=float))
         frequent = counts.toarray() >= floor[:, None]
         weights = np.where(frequent | ~frequent.any(axis=1, keepdims=True), weights, 0.0)
+        weights[:, corpus_stop_terms(counts.toarray(), [len(d) for d in docs_per_class])] = 0.0
         vocab = vectorizer.get_feature_names_out()
         result = []
         for row in weights:
             order = np.lexsort((vocab, -row))  # ties broken alphabetically: deterministic
             result.append([str(vocab[i]) for i in order[:n_keywords] if row[i] > 0])
         return result
+
+
+def corpus_stop_terms(counts: np.ndarray, class_sizes: Sequence[int], *, min_classes: float = 0.5,
+                      max_lift: float = 2.0, min_rate: float = 0.01) -> np.ndarray:
+    """Terms spread evenly over the classes: present in at least ``min_classes`` of them,
+    nowhere ``max_lift`` times more frequent than in the corpus as a whole, and in at
+    least ``min_rate`` of all texts.
+
+    Such a term (the company's or product's own name, "flight" in airline feedback)
+    says what the whole corpus is about, not what one theme is about, so it never
+    names a theme. Needs three classes or more.
+
+    Parameters
+    ----------
+    counts : array of shape (n_classes, n_terms)
+        Term counts per class.
+    class_sizes : sequence of int
+        Texts per class.
+
+    Returns
+    -------
+    ndarray of shape (n_terms,), bool
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    sizes = np.maximum(np.asarray(class_sizes, dtype=np.float64), 1.0)
+    if counts.shape[0] < 3:
+        return np.zeros(counts.shape[1], dtype=bool)
+    overall = counts.sum(axis=0) / sizes.sum()
+    lift = (counts / sizes[:, None]).max(axis=0) / np.maximum(overall, 1e-12)
+    present = (counts > 0).mean(axis=0)
+    return (present >= min_classes) & (lift <= max_lift) & (overall >= min_rate)
 
 
 GENERIC_WORDS = frozenset({
@@ -413,10 +447,11 @@ name or keywords (words with an apostrophe, such as "don't", are dropped too). S
 
 
 def is_content_term(term: str) -> bool:
-    """True for a keyword worth showing: no generic word, contraction, single letter or repeat."""
+    """True for a keyword worth showing: no generic or chatter word ("omg", "ok", "thanks",
+    "great"), contraction, single letter or repeat."""
     words = term.split()
     return bool(words) and len(set(words)) == len(words) and all(
-        len(w) > 1 and "'" not in w and w not in GENERIC_WORDS for w in words
+        len(w) > 1 and "'" not in w and w not in GENERIC_WORDS and w not in CHATTER_WORDS for w in words
     )
 
 
@@ -445,7 +480,8 @@ def theme_name(
     "price increase"), since a phrase reads better than a word. ``fallback`` (e.g.
     the key phrase of the most central sentence) is used when nothing qualifies.
     """
-    candidates = [k for k in keywords if is_content_term(k)]
+    content = [k for k in keywords if is_content_term(k)]
+    candidates = content
     coverage: dict[str, float] = {}
     if texts is not None and len(texts) > 0:
         analyze = _term_analyzer()
@@ -458,11 +494,13 @@ def theme_name(
     if coverage and " " not in first:
         phrases = [k for k in candidates if " " in k and first in k.split() and coverage[k] >= 0.5 * coverage[first]]
         first = max(phrases, key=lambda k: coverage[k], default=first)  # max keeps the first of ties
-    for other in candidates[1:]:
-        if not set(other.split()) & set(first.split()):
-            # two words that are also a qualifying phrase read as that phrase ("price increase")
-            phrase = next((p for p in (f"{first} {other}", f"{other} {first}") if p in candidates), None)
-            return phrase or f"{first} · {other}"
+    # a second term that adds words; a one-word name takes one even below min_coverage ("place" says too little)
+    for pool in (candidates[1:], content if " " not in first else ()):
+        for other in pool:
+            if not set(other.split()) & set(first.split()):
+                # two words that are also a qualifying phrase read as that phrase ("price increase")
+                phrase = next((p for p in (f"{first} {other}", f"{other} {first}") if p in candidates), None)
+                return phrase or f"{first} · {other}"
     return first
 
 
@@ -523,6 +561,9 @@ def _soft_probs(similarities: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- the model
+SPLIT_MIN_CLUSTERS = 10
+
+
 class ThemeModel:
     """Discover themes in sentence embeddings (BERTopic-like, scikit-learn contract).
 
@@ -537,6 +578,10 @@ class ThemeModel:
         are merged, most similar first).
     merge_threshold : float, default=0.9
         Themes whose centroids have cosine >= this are merged (each merge logged).
+    max_theme_share : float, default=0.3
+        A theme holding more than this share of the sentences is split again (each
+        split logged): "food" in restaurant reviews is too broad to act on, its
+        dishes, drinks and portions are not; the parent level keeps them together.
     outlier_threshold : float, default=0.35
         An unclustered sentence joins its nearest theme when their cosine is >= this;
         ``transform`` uses the same rule.
@@ -582,6 +627,7 @@ class ThemeModel:
         min_cluster_size: int = 15,
         max_themes: int = 120,
         merge_threshold: float = 0.9,
+        max_theme_share: float = 0.3,
         outlier_threshold: float = 0.35,
         n_keywords: int = 8,
         reducer: Reducer | None = None,
@@ -593,6 +639,7 @@ class ThemeModel:
         self.min_cluster_size = min_cluster_size
         self.max_themes = max_themes
         self.merge_threshold = merge_threshold
+        self.max_theme_share = max_theme_share
         self.outlier_threshold = outlier_threshold
         self.n_keywords = n_keywords
         self.reducer = reducer
@@ -604,7 +651,7 @@ class ThemeModel:
     def get_params(self, deep: bool = False) -> dict[str, Any]:
         """The constructor parameters, as given (sklearn convention)."""
         return {k: getattr(self, k) for k in (
-            "min_cluster_size", "max_themes", "merge_threshold", "outlier_threshold", "n_keywords",
+            "min_cluster_size", "max_themes", "merge_threshold", "max_theme_share", "outlier_threshold", "n_keywords",
             "reducer", "clusterer", "labeller", "random_state", "cache_dir",
         )}
 
@@ -613,6 +660,8 @@ class ThemeModel:
             raise InputError(f"min_cluster_size must be an integer >= 2, got {self.min_cluster_size!r}.")
         if not isinstance(self.max_themes, int) or self.max_themes < 1:
             raise InputError(f"max_themes must be an integer >= 1, got {self.max_themes!r}.")
+        if not 0.0 < float(self.max_theme_share) <= 1.0:
+            raise InputError(f"max_theme_share must lie in (0, 1], got {self.max_theme_share!r}.")
         for name in ("merge_threshold", "outlier_threshold"):
             value = getattr(self, name)
             if not -1.0 <= float(value) <= 1.0:
@@ -620,14 +669,18 @@ class ThemeModel:
         if not isinstance(self.n_keywords, int) or self.n_keywords < 1:
             raise InputError(f"n_keywords must be an integer >= 1, got {self.n_keywords!r}.")
 
-    def fit(self, texts: Sequence[str], embeddings: np.ndarray) -> "ThemeModel":
+    def fit(self, texts: Sequence[str], embeddings: np.ndarray, *, shown: Sequence[str] | None = None) -> "ThemeModel":
         """Cluster the sentences and describe each theme.
 
         Parameters
         ----------
         texts : sequence of str, length n
+            The texts keywords and names are drawn from (the text stage's
+            ``analysis_text``: no handles or links).
         embeddings : array of shape (n, d)
             One row per text (any embedding backend; rows are L2-normalised here).
+        shown : sequence of str, length n, optional
+            The texts to quote as representatives (as written); default ``texts``.
 
         Returns
         -------
@@ -656,7 +709,7 @@ class ThemeModel:
             clusterer = CachedClusterer(clusterer, Path(self.cache_dir))
         raw = np.asarray(clusterer.fit_predict(reducer.fit_transform(X)), dtype=int) if k_max > 1 else np.zeros(n, int)
         labels = self._clean(X, raw)
-        self._describe(texts, X, labels)
+        self._describe(texts, X, labels, texts if shown is None else [str(t) for t in shown])
         return self
 
     # -- clean-up ------------------------------------------------------------------
@@ -670,6 +723,7 @@ class ThemeModel:
             self.merges_.append({"op": "dissolve", "clusters": small, "reason": f"fewer than {self.min_cluster_size}"})
         labels = _compact(labels)
         labels = self._merge(X, labels)
+        labels = self._split_oversized(X, labels)
         labels = self._reassign_outliers(X, labels)
         # ids by size (largest first); ties by first occurrence, so the order is deterministic
         present = [c for c in np.unique(labels) if c >= 0]
@@ -698,6 +752,30 @@ class ThemeModel:
             labels = _compact(labels)
         return labels
 
+    def _split_oversized(self, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Re-cluster the largest theme while it holds more than ``max_theme_share`` of the
+        sentences and ``max_themes`` leaves room. A corpus under ``SPLIT_MIN_CLUSTERS``
+        minimum clusters is left alone: with room for only a few themes, a large one is no sign
+        of two topics lumped together."""
+        limit = self.max_theme_share * len(labels)
+        while labels.max() >= 0 and len(labels) >= SPLIT_MIN_CLUSTERS * self.min_cluster_size:
+            sizes = np.bincount(labels[labels >= 0])
+            big = int(np.argmax(sizes))
+            members = np.flatnonzero(labels == big)
+            k_max = min(len(members) // self.min_cluster_size, self.max_themes - len(sizes) + 1)
+            if sizes[big] <= limit or k_max < 2:
+                break
+            parts = SpectralWardClusterer(n_neighbors=min(15, self.min_cluster_size), k_max=k_max,
+                                          random_state=self.random_state).fit_predict(X[members])
+            if len(np.unique(parts)) < 2:
+                break
+            labels = labels.copy()
+            labels[members[parts > 0]] = labels.max() + parts[parts > 0]
+            self.merges_.append({"op": "split", "cluster": big, "into": int(len(np.unique(parts))),
+                                 "reason": f"more than {self.max_theme_share:.0%} of the sentences"})
+            labels = _compact(labels)
+        return labels
+
     def _reassign_outliers(self, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
         outliers = np.flatnonzero(labels < 0)
         if outliers.size == 0 or labels.max() < 0:
@@ -712,7 +790,7 @@ class ThemeModel:
         return labels
 
     # -- description -----------------------------------------------------------------
-    def _describe(self, texts: list[str], X: np.ndarray, labels: np.ndarray) -> None:
+    def _describe(self, texts: list[str], X: np.ndarray, labels: np.ndarray, shown: list[str]) -> None:
         labeller = self.labeller if self.labeller is not None else CTfidfLabeller()
         n_themes = int(labels.max()) + 1 if labels.max() >= 0 else 0
         self.labels_ = labels
@@ -727,10 +805,11 @@ class ThemeModel:
         for c, idx in enumerate(members):
             closeness = X[idx] @ self.centroids_[c]
             ranked = idx[np.argsort(-closeness, kind="stable")]
-            reps = first_distinct(texts[i] for i in ranked)
+            reps = first_distinct(shown[i] for i in ranked)
+            central = (texts[i] for i in ranked[:3])
             rows.append({
                 Col.THEME_ID: c, Col.KEYWORDS: keywords[c],
-                Col.THEME: theme_name(pool[c], next((p for p in map(key_phrase, reps) if p), f"theme {c}"), docs[c]),
+                Col.THEME: theme_name(pool[c], next((p for p in map(key_phrase, central) if p), f"theme {c}"), docs[c]),
                 "representatives": reps, "n_sentences": len(idx), "centroid_index": int(ranked[0]),
             })
         themes = pd.DataFrame(rows, columns=[Col.THEME_ID, Col.THEME, Col.KEYWORDS, "representatives",
@@ -864,11 +943,14 @@ class ThemeResult:
     assignments : one row per (sentence, theme): sentence_id, theme_id, theme,
         theme_confidence. Unclassified sentences have no row.
     model : the fitted ThemeModel (discover) or CodeframeAssigner (codeframe).
+    n_no_topic : content-free sentences ("Thanks!", "ok") left out of every theme: the
+        *no topic* bucket.
     """
 
     themes: pd.DataFrame
     assignments: pd.DataFrame
     model: Any
+    n_no_topic: int = 0
 
 
 THEME_COLUMNS = (Col.THEME_ID, Col.THEME, Col.PARENT, Col.KEYWORDS, "description", "representatives", "n_sentences")
@@ -924,22 +1006,28 @@ def assign_themes(
     missing = [c for c in (Col.SENTENCE_ID, Col.TEXT) if c not in sentences.columns]
     if missing:
         raise InputError(f"The sentences frame lacks column(s) {missing}.")
-    texts = sentences[Col.TEXT].astype(str).tolist()
-    _check_rows(texts, embeddings)
+    shown = sentences[Col.TEXT].astype(str).to_numpy()
+    _check_rows(shown, embeddings)
+    analysed = sentences[Col.ANALYSIS_TEXT].astype(str).to_numpy() if Col.ANALYSIS_TEXT in sentences else shown
+    topical = ~sentences[Col.NO_TOPIC].to_numpy(dtype=bool) if Col.NO_TOPIC in sentences else np.ones(len(shown), bool)
+    ids = sentences[Col.SENTENCE_ID].to_numpy()[topical]
+    shown, analysed, X = shown[topical].tolist(), analysed[topical].tolist(), np.asarray(embeddings)[topical]
+    n_no_topic = int((~topical).sum())
     use_codeframe = config.mode == "codeframe" or (
         config.mode == "auto" and (codeframe is not None or config.codeframe is not None)
     )
-    ids = sentences[Col.SENTENCE_ID].to_numpy()
     if not use_codeframe:
         report("themes", 0, 2, "discovering themes")
+        if not len(analysed):
+            raise InsufficientDataError("Every sentence is content-free (greetings, thanks, 'ok'): no theme to discover.")
         model = ThemeModel(
             min_cluster_size=config.min_cluster_size, max_themes=config.max_themes,
             merge_threshold=config.merge_threshold, outlier_threshold=config.outlier_threshold,
             random_state=random_state, cache_dir=cache_dir,
-        ).fit(texts, embeddings)
+        ).fit(analysed, X, shown=shown)
         report("themes", 1, 2, f"{model.n_themes_} themes found")
         keep = model.labels_ >= 0
-        conf = model.confidences(embeddings)
+        conf = model.confidences(X)
         assignments = pd.DataFrame({
             Col.SENTENCE_ID: ids[keep], Col.THEME_ID: model.labels_[keep],
             Col.THEME: model.themes_[Col.THEME].to_numpy()[model.labels_[keep]] if keep.any() else [],
@@ -951,23 +1039,25 @@ def assign_themes(
         ]
         report("themes", 2, 2, "done")
         return ThemeResult(themes=themes[list(THEME_COLUMNS)].reset_index(drop=True), assignments=assignments,
-                           model=model)
+                           model=model, n_no_topic=n_no_topic)
 
     if codeframe is None:
         codeframe = Codeframe.from_yaml(config.codeframe) if config.codeframe else Codeframe.default()
     if embedder is None:
         from insight.registry import get_embedder
 
-        embedder = get_embedder("minilm.v1")
+        embedder = get_embedder(EmbedConfig().backend)
     report("themes", 0, 2, f"assigning to {len(codeframe.themes)} codeframe themes")
     if isinstance(refit_from, CodeframeAssigner):
-        assigner = refit_from.refit(codeframe, texts, embeddings)
+        assigner = refit_from.refit(codeframe, analysed, X, min_confidence=config.min_confidence)
     else:
-        assigner = CodeframeAssigner(codeframe, embedder=embedder, random_state=random_state).fit(texts, embeddings)
-    long = assigner.transform(texts, embeddings)
+        assigner = CodeframeAssigner(codeframe, embedder=embedder, min_confidence=config.min_confidence,
+                                     random_state=random_state).fit(analysed, X)
+    long = assigner.transform(analysed, X)
     assignments = pd.DataFrame({
         Col.SENTENCE_ID: ids[long["sentence_pos"].to_numpy()], Col.THEME_ID: long[Col.THEME_ID].to_numpy(),
         Col.THEME: long[Col.THEME].to_numpy(), Col.THEME_CONFIDENCE: long[Col.THEME_CONFIDENCE].to_numpy(),
     }, columns=list(ASSIGNMENT_COLUMNS))
     report("themes", 2, 2, "done")
-    return ThemeResult(themes=assigner.themes_frame(texts, long), assignments=assignments, model=assigner)
+    return ThemeResult(themes=assigner.themes_frame(shown, long), assignments=assignments, model=assigner,
+                       n_no_topic=n_no_topic)

@@ -169,7 +169,8 @@ def test_split_sentences_ids_unique_row_id_carried_and_pii_redacted():
     texts = ["Call me at +44 20 7946 0958. Thanks!", "Email jo@example.com. The fit is odd; the colour fades fast."]
     result = split_sentences(_comments(texts))
     sents = result.sentences
-    assert list(sents.columns) == [Col.SENTENCE_ID, Col.COMMENT_ID, Col.ROW_ID, Col.SENTENCE_IDX, Col.TEXT]
+    assert list(sents.columns) == [Col.SENTENCE_ID, Col.COMMENT_ID, Col.ROW_ID, Col.SENTENCE_IDX, Col.TEXT,
+                                   Col.ANALYSIS_TEXT, Col.NO_TOPIC]
     assert sents[Col.SENTENCE_ID].is_unique
     assert sents[Col.SENTENCE_ID].tolist() == [f"{c}:{i}" for c, i in zip(sents[Col.COMMENT_ID], sents[Col.SENTENCE_IDX])]
     assert sents.set_index(Col.COMMENT_ID)[Col.ROW_ID].groupby(level=0).first().to_dict() == {"c0": 10, "c1": 11}
