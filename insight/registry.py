@@ -108,6 +108,19 @@ def _minilm_v1(*, cache_dir: Any = None, **kwargs: Any) -> Embedder:
     return MiniLMEmbedder(**kwargs)
 
 
+def _encoder_output(name: str) -> Callable[..., Embedder]:
+    """A factory for one output of the shared MiniLM encoder (see insight.encoder)."""
+
+    def build(*, cache_dir: Any = None, **kwargs: Any) -> Embedder:
+        require("torch", "torch==2.13.0", purpose=f"The {name!r} embedder")
+        require("sentence_transformers", "sentence-transformers", purpose=f"The {name!r} embedder")
+        from insight.encoder import EncoderEmbedder
+
+        return EncoderEmbedder(name, **kwargs)
+
+    return build
+
+
 def _tfidf_lsa_v1(*, cache_dir: Any = None, **kwargs: Any) -> Embedder:
     require("sklearn", "scikit-learn", purpose="The 'tfidf_lsa.v1' embedder")
     from insight.embed import TfidfLsaEmbedder
@@ -127,6 +140,8 @@ embedders: Registry[Embedder] = Registry("embedder")
 
 def _register_builtins() -> None:
     """Register every built-in component (idempotent)."""
+    embedders.register("minilm-idf.v1", _encoder_output("minilm-idf.v1"))
+    embedders.register("minilm-sentiment.v1", _encoder_output("minilm-sentiment.v1"))
     embedders.register("minilm.v1", _minilm_v1)
     embedders.register("tfidf_lsa.v1", _tfidf_lsa_v1)
     embedders.register("model2vec.v1", _model2vec_v1)
@@ -136,8 +151,10 @@ _register_builtins()
 
 
 def get_embedder(name: str, /, **kwargs: Any) -> Embedder:
-    """Build the embedder registered under ``name``: ``"minilm.v1"`` (default),
-    ``"tfidf_lsa.v1"`` (no torch), ``"model2vec.v1"`` (fast static embeddings).
+    """Build the embedder registered under ``name``: ``"minilm-idf.v1"`` (default: MiniLM
+    token states pooled by word rarity), ``"minilm-sentiment.v1"`` (the sentiment
+    branch), ``"minilm.v1"`` (plain mean pooling), ``"tfidf_lsa.v1"`` (no torch),
+    ``"model2vec.v1"`` (fast static embeddings).
 
     Raises
     ------
