@@ -190,7 +190,7 @@ def test_assigns_topic_sentences_to_their_theme(fitted, topic_corpus):
     texts, gold, X = topic_corpus
     out = assigner.transform(texts, X)
     assert list(out.columns) == ["sentence_pos", Col.THEME_ID, Col.THEME, Col.THEME_CONFIDENCE]
-    assert assigner.calibrated_
+    assert assigner.calibrated_.all()
     assert out[Col.THEME_CONFIDENCE].between(0.5, 1).all()
     top = out.drop_duplicates("sentence_pos").set_index("sentence_pos")[Col.THEME]
     assert (top == pd.Series(gold)[top.index]).mean() > 0.9
@@ -199,12 +199,18 @@ def test_assigns_topic_sentences_to_their_theme(fitted, topic_corpus):
     assert (top1 == gold).mean() > 0.95
 
 
-def test_multi_label_sentence_gets_two_themes_and_chatter_none(fitted, minilm):  # noqa: F811
+def test_multi_label_sentence_and_the_sensitivity_control(fitted, small, minilm, topic_corpus):  # noqa: F811
+    """A corpus of one-topic sentences teaches themes to compete, so a two-topic sentence gets its
+    second theme at a lower ``min_confidence`` (the app's sensitivity); chatter gets none either way."""
     assigner, _ = fitted
+    corpus, _, X = topic_corpus
     texts = ["My parcel arrived two weeks late and I was charged twice for it.", "Thanks."]
-    out = assigner.transform(texts, minilm.embed(texts))
+    confidence = assigner.decision_function(minilm.embed(texts))
+    assert set(np.array(small.names)[np.argsort(-confidence[0])[:2]]) == {"delivery", "billing"}
+    sensitive = assigner.refit(small, corpus, X, min_confidence=0.4)
+    out = sensitive.transform(texts, minilm.embed(texts))
     assert set(out.loc[out["sentence_pos"] == 0, Col.THEME]) == {"delivery", "billing"}
-    assert 1 not in set(out["sentence_pos"])
+    assert 1 not in set(out["sentence_pos"]) and 1 not in set(assigner.transform(texts, minilm.embed(texts))["sentence_pos"])
 
 
 def test_edits_reassign_without_reembedding_sentences(fitted, small, topic_corpus):
@@ -215,7 +221,7 @@ def test_edits_reassign_without_reembedding_sentences(fitted, small, topic_corpu
     n_calls = len(embedder.calls)
 
     renamed = assigner.refit(small.rename("crash", "app crashes"), texts, X)
-    assert renamed.n_embedded_ == 1  # only the "name: description" prototype changed
+    assert renamed.n_embedded_ == 2  # only the prototypes holding the name: "name: description" and the name
     assert len(embedder.calls) == n_calls + 1 and not set(embedder.calls[-1]) & set(texts)
     after = renamed.transform(texts, X)
     assert (after[Col.THEME].replace("app crashes", "crash") == before[Col.THEME]).all()
@@ -230,7 +236,7 @@ def test_edits_reassign_without_reembedding_sentences(fitted, small, topic_corpu
 def test_uncalibrated_and_fixed_threshold(small, minilm, topic_corpus):  # noqa: F811
     texts, _, X = topic_corpus
     plain = CodeframeAssigner(small, embedder=minilm).fit()
-    assert not plain.calibrated_ and (plain.thresholds_ == 0.45).all()
+    assert not plain.calibrated_.any() and plain.prevalence_.size == len(small.names)
     strict = CodeframeAssigner(small, embedder=minilm, threshold=0.99).fit(texts, X)
     assert strict.transform(texts, X).empty
 
