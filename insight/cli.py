@@ -43,11 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--segments", metavar="COL,COL", help="customer columns to rank segments by (default: all categorical ones; tenure_band is derived)")
     analyze.add_argument("--seed", type=int, help="seed of every stochastic step (default: the config's, 0)")
     analyze.add_argument("--config", type=Path, help="TOML/JSON config file (InsightConfig)")
-    analyze.add_argument("--embedder", help="embedding backend, e.g. minilm.v1 or tfidf_lsa.v1")
+    analyze.add_argument("--embedder", help="embedding backend, e.g. minilm-idf.v1 (default), minilm.v1 or tfidf_lsa.v1")
     analyze.add_argument(
-        "--adapt-sentiment",
+        "--min-confidence", type=float, metavar="P",
+        help="confidence a codeframe theme needs, in (0, 1) (default 0.5): higher leaves more sentences unclassified",
+    )
+    analyze.add_argument(
+        "--no-adapt-sentiment",
         action="store_true",
-        help="adapt the sentiment head to the file's own score column (stars/NPS as weak labels)",
+        help="do not adapt the sentiment head to the file's own score column (stars/NPS as weak labels; on by default)",
     )
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -113,7 +117,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from insight.codeframe import Codeframe
     from insight.config import InsightConfig
     from insight.pipeline import run_pipeline
-    from insight.schemas import SENTIMENT_FALLBACK, SKIPPED
+    from insight.schemas import COVERAGE, SENTIMENT_FALLBACK, SKIPPED
     from insight.text import language_summary
 
     config = InsightConfig.load(args.config) if args.config else InsightConfig()
@@ -121,8 +125,10 @@ def _analyze(args: argparse.Namespace) -> int:
         config = config.replace(seed=args.seed)
     if args.embedder:
         config = config.replace(embed__backend=args.embedder)
-    if args.adapt_sentiment:
-        config = config.replace(sentiment__adapt_to_scores=True)
+    if args.no_adapt_sentiment:
+        config = config.replace(sentiment__adapt_to_scores=False)
+    if args.min_confidence is not None:
+        config = config.replace(themes__min_confidence=args.min_confidence)
     if args.segments:
         config = config.replace(segments__columns=tuple(c.strip() for c in args.segments.split(",") if c.strip()))
     roles = {
@@ -160,6 +166,15 @@ def _analyze(args: argparse.Namespace) -> int:
         f"insight: {acc['rows_in']} rows in, {acc['rows_kept']} kept{flagged}, {acc['rows_dropped']} dropped; "
         f"{len(result.themes)} themes; wrote {len(written)} files to {args.out}"
     )
+    coverage = result.kpis.get(COVERAGE)
+    if coverage:
+        print(f"insight: of {coverage['sentences']} sentences, {coverage['no_topic']} have no topic (thanks, greetings) "
+              f"and {coverage['unclassified']} fit no theme ({coverage['unclassified_share']:.0%} of the topical ones)")
+    adaptation = result.kpis.get("sentiment_adaptation") or {}
+    if "before" in adaptation:
+        kept = "adapted to" if adaptation["used"] else "kept (adapting did not help) for"
+        print(f"insight: sentiment {kept} the file's {adaptation['scale']} scores: held-out macro-F1 "
+              f"{adaptation['before']['macro_f1']:.2f} -> {adaptation['after']['macro_f1']:.2f}")
     for stage, reason in (result.kpis.get(SKIPPED) or {}).items():
         print(f"insight: {stage} skipped: {reason}", file=sys.stderr)
     if SENTIMENT_FALLBACK in result.kpis:

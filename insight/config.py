@@ -131,7 +131,7 @@ class EmbedConfig(_Checked):
     cache_dir : None means ``$INSIGHT_CACHE_DIR`` or ``~/.cache/insight``.
     """
 
-    backend: str = "minilm.v1"
+    backend: str = "minilm-idf.v1"
     batch_size: int = 64
     cache_dir: str | None = None
     use_cache: bool = True
@@ -146,10 +146,13 @@ class ThemeConfig(_Checked):
         "auto" uses the codeframe when one is given, else discovers.
     codeframe : path to a codeframe YAML; None with mode "codeframe" uses the
         default codeframe shipped in ``models/``.
+    min_confidence : confidence a codeframe assignment needs, in (0, 1); higher leaves
+        more sentences unclassified and the assigned ones surer.
     """
 
     mode: str = "auto"
     codeframe: str | None = None
+    min_confidence: float = 0.5
     min_cluster_size: int = 15
     max_themes: int = 120
     merge_threshold: float = 0.9
@@ -157,6 +160,7 @@ class ThemeConfig(_Checked):
     _limits: ClassVar = {
         "mode": ("auto", "codeframe", "discover"), "min_cluster_size": Range(2), "max_themes": Range(1),
         "merge_threshold": Range(-1, 1), "outlier_threshold": Range(-1, 1),
+        "min_confidence": Range(0, 1, open_low=True, open_high=True),
     }
 
 
@@ -171,10 +175,10 @@ class SentimentConfig(_Checked):
         binned) used as weak labels, and report the held-out gain.
     """
 
-    model: str = "head.v1"
+    model: str = "head.v2"
     neutral_band: float = 0.2
     adapt_priors: bool = False
-    adapt_to_scores: bool = False
+    adapt_to_scores: bool = True
     _limits: ClassVar = {"neutral_band": Range(0, 1, open_high=True)}
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from insight.config import InsightConfig
 from insight.errors import InsufficientDataError, InvalidValueError, MissingColumnError, MissingDependencyError
-from insight.schemas import SENTIMENT_FALLBACK, SKIPPED, Col
+from insight.schemas import COVERAGE, SENTIMENT_FALLBACK, SKIPPED, Col
 
 Progress = Callable[[str, int, int, str], None]
 """``progress(stage, done, total, message)``; ``total`` 0 means unknown."""
@@ -56,6 +56,8 @@ class RunResult:
     kpis : dict of headline KPIs with intervals.
     config : the InsightConfig used.
     timings : seconds spent per stage.
+    sentiment_model : the SentimentModel that scored the sentences (adapted to the
+        file's scores when it was), or None (lexicon fallback, or a loaded run).
     """
 
     feedback: Any
@@ -73,6 +75,7 @@ class RunResult:
     kpis: dict[str, Any]
     config: InsightConfig
     timings: dict[str, float] = field(default_factory=dict)
+    sentiment_model: Any = None
 
 
 class _StageClock:
@@ -110,10 +113,16 @@ def _ingested(source: Any, kind: str, roles: dict[str, str] | None, config: Insi
 
 def comment_themes(sentences: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
     """One row per (comment, theme): the mean sentiment of the comment's sentences on
-    that theme and whether any of them was negative."""
-    merged = assignments[[Col.SENTENCE_ID, Col.THEME]].merge(
-        sentences[[Col.SENTENCE_ID, Col.COMMENT_ID, Col.SENTIMENT_SCORE, Col.SENTIMENT_LABEL]], on=Col.SENTENCE_ID
-    )
+    that theme (the theme's own clause where a sentence contrasts two themes) and
+    whether any of them was negative."""
+    if Col.THEME_SENTIMENT_SCORE in assignments.columns:
+        merged = assignments[[Col.SENTENCE_ID, Col.THEME, Col.THEME_SENTIMENT_SCORE, Col.THEME_SENTIMENT_LABEL]].rename(
+            columns={Col.THEME_SENTIMENT_SCORE: Col.SENTIMENT_SCORE, Col.THEME_SENTIMENT_LABEL: Col.SENTIMENT_LABEL}
+        ).merge(sentences[[Col.SENTENCE_ID, Col.COMMENT_ID]], on=Col.SENTENCE_ID)
+    else:
+        merged = assignments[[Col.SENTENCE_ID, Col.THEME]].merge(
+            sentences[[Col.SENTENCE_ID, Col.COMMENT_ID, Col.SENTIMENT_SCORE, Col.SENTIMENT_LABEL]], on=Col.SENTENCE_ID
+        )
     merged["negative"] = merged[Col.SENTIMENT_LABEL].eq("negative")
     out = merged.groupby([Col.COMMENT_ID, Col.THEME], sort=True).agg(
         sentiment_score=(Col.SENTIMENT_SCORE, "mean"), negative=("negative", "any")
@@ -149,14 +158,16 @@ def _themes_onwards(
     *,
     embedder: Any,
     codeframe: Any,
+    sentiment_model: Any,
     refit_from: Any = None,
 ) -> dict[str, Any]:
     """Theme assignment and every stage after it: shared by a full run and a re-assignment.
 
-    ``embedder`` embeds codeframe prototypes in the sentences' vector space.
+    ``embedder`` embeds codeframe prototypes (and contrast segments) in the
+    sentences' vector space; ``sentiment_model`` scores the segments.
     Returns the RunResult fields these stages produce.
     """
-    from insight import drivers, join, kpi, segments, themes, trends
+    from insight import drivers, embed, join, kpi, segments, sentiment, themes, trends
     from insight.codeframe import Codeframe
     from insight.privacy import redact_codeframe
 
@@ -177,18 +188,30 @@ def _themes_onwards(
         cache_dir=_cache_dir(config),
         progress=clock.stage_progress("themes"),
     )
-    ct = comment_themes(sentences, theme_result.assignments)
+    sentiment_config = dataclasses.replace(config.embed, backend=sentiment.EMBEDDER)
+    assignments = clock.run(
+        "sentiment", sentiment.theme_sentiments, sentences, theme_result.assignments, vectors,
+        embed_topic=lambda texts: embed.embed_texts(texts, config=config.embed, embedder=embedder),
+        embed_sentiment=lambda texts: embed.embed_texts(texts, config=sentiment_config),
+        model=sentiment_model,
+    )
+    ct = comment_themes(sentences, assignments)
+    n_assigned = assignments[Col.SENTENCE_ID].nunique()
+    n_topical = len(sentences) - theme_result.n_no_topic
+    coverage = {"sentences": len(sentences), "no_topic": theme_result.n_no_topic,
+                "unclassified": n_topical - n_assigned,
+                "unclassified_share": round((n_topical - n_assigned) / n_topical, 4) if n_topical else 0.0}
     comments = _comments_with_themes(comments, ct)
     out: dict[str, Any] = {
         "comments": comments,
-        "assignments": theme_result.assignments,
+        "assignments": assignments,
         "themes": _theme_stats(theme_result.themes, ct, len(comments)),
         "theme_model": theme_result.model,
         "join": None,
         "drivers": None,
         "segments": None,
     }
-    kpis: dict[str, Any] = {}
+    kpis: dict[str, Any] = {COVERAGE: coverage}
     if customers is not None:
         joined = clock.run("join", join.join_customers, comments, ct, customers.data)
         out["join"] = joined
@@ -277,13 +300,14 @@ def run_pipeline(
     # one embedder for sentences and codeframe prototypes: a corpus-fitted backend
     # (TF-IDF/LSA) must put both in the same space
     embedder = embed.embedder_for(config.embed)
-    texts = text_result.sentences[Col.TEXT].tolist()
+    texts = text_result.sentences[Col.ANALYSIS_TEXT].tolist()
     vectors = clock.run(
         "embed", embed.embed_texts, texts, config=config.embed, embedder=embedder, progress=clock.stage_progress("embed")
     )
-    sentences, sentiment_kpis = _sentiment(clock, config, text_result, vectors)
+    sentences, sentiment_kpis, sentiment_model = _sentiment(clock, config, text_result, vectors)
     comments = sentiment.aggregate_comments(sentences, text_result.comments, config=config.sentiment)
-    out = _themes_onwards(clock, config, comments, sentences, vectors, cust, embedder=embedder, codeframe=codeframe)
+    out = _themes_onwards(clock, config, comments, sentences, vectors, cust, embedder=embedder, codeframe=codeframe,
+                          sentiment_model=sentiment_model)
     out["kpis"]["redactions"] = dict(text_result.redactions)
     out["kpis"].update(sentiment_kpis)
     agreement = sentiment.score_agreement(comments, by=Col.CHANNEL)
@@ -296,12 +320,14 @@ def run_pipeline(
         embeddings=vectors,
         config=config,
         timings=clock.timings,
+        sentiment_model=sentiment_model,
         **out,
     )
 
 
-def _sentiment(clock: _StageClock, config: InsightConfig, text_result: Any, vectors: Any) -> tuple[pd.DataFrame, dict]:
-    """Sentence sentiment from the MiniLM head (adapted to the file's scores on request), and what to report.
+def _sentiment(clock: _StageClock, config: InsightConfig, text_result: Any, vectors: Any) -> tuple[pd.DataFrame, dict, Any]:
+    """Sentence sentiment from the head on the sentiment vectors (adapted to the file's scores unless
+    turned off), what to report, and the model used (None for the lexicon).
 
     The head reads MiniLM vectors: with another theme backend they are made once
     here, for adaptation and scoring. Where sentence-transformers or torch is not
@@ -310,7 +336,7 @@ def _sentiment(clock: _StageClock, config: InsightConfig, text_result: Any, vect
     """
     from insight import embed, sentiment
 
-    texts = text_result.sentences[Col.TEXT].tolist()
+    texts = text_result.sentences[Col.ANALYSIS_TEXT].tolist()
     try:
         head_vectors = vectors if config.embed.backend == sentiment.EMBEDDER else clock.run(
             "sentiment", embed.embed_texts, texts, config=dataclasses.replace(config.embed, backend=sentiment.EMBEDDER),
@@ -320,9 +346,9 @@ def _sentiment(clock: _StageClock, config: InsightConfig, text_result: Any, vect
         kpis: dict[str, Any] = {SENTIMENT_FALLBACK: f"Sentiment comes from the lexicon alone (VADER, clause-scoped): {exc}"}
         if config.sentiment.adapt_to_scores:
             kpis["sentiment_adaptation"] = {"skipped": "adapting needs the MiniLM sentiment head"}
-        return clock.run("sentiment", sentiment.lexicon_scores, text_result.sentences, config=config.sentiment), kpis
+        return clock.run("sentiment", sentiment.lexicon_scores, text_result.sentences, config=config.sentiment), kpis, None
     kpis = {}
-    head = None
+    head = sentiment.SentimentModel.load(config.sentiment.model)
     if config.sentiment.adapt_to_scores:
         head, kpis["sentiment_adaptation"] = clock.run(
             "sentiment", sentiment.adapt_from_comments, text_result.comments, text_result.sentences, head_vectors,
@@ -331,11 +357,22 @@ def _sentiment(clock: _StageClock, config: InsightConfig, text_result: Any, vect
     sentences = clock.run(
         "sentiment", sentiment.score_sentences, text_result.sentences, head_vectors, config=config.sentiment, model=head
     )
-    return sentences, kpis
+    return sentences, kpis, head
 
 
-def reassign(result: RunResult, codeframe: Any, *, progress: Progress | None = None) -> RunResult:
-    """Re-assign themes with an edited codeframe and recompute what depends on them.
+def _sentiment_model(result: RunResult) -> Any:
+    """The run's sentiment model; a saved run's is the configured head (a file adaptation is not stored)."""
+    if result.sentiment_model is not None or SENTIMENT_FALLBACK in result.kpis:
+        return result.sentiment_model
+    from insight.sentiment import SentimentModel
+
+    return SentimentModel.load(result.config.sentiment.model)
+
+
+def reassign(
+    result: RunResult, codeframe: Any, *, min_confidence: float | None = None, progress: Progress | None = None
+) -> RunResult:
+    """Re-assign themes with an edited codeframe (or another ``min_confidence``) and recompute what depends on them.
 
     Sentence embeddings are reused, so only the codeframe's own prototypes are
     embedded: an edit in the app takes seconds, not a re-run. A live codeframe
@@ -347,12 +384,16 @@ def reassign(result: RunResult, codeframe: Any, *, progress: Progress | None = N
     from insight import embed
 
     clock = _StageClock(progress)
-    config = dataclasses.replace(result.config, themes=dataclasses.replace(result.config.themes, mode="codeframe"))
+    themes = dataclasses.replace(result.config.themes, mode="codeframe")
+    if min_confidence is not None:
+        themes = dataclasses.replace(themes, min_confidence=min_confidence)
+    config = dataclasses.replace(result.config, themes=themes)
     embedder = getattr(result.theme_model, "embedder", None)  # a live codeframe assigner's, already in the space
     if embedder is None:
         embedder = embed.embedder_for(config.embed)
         if not getattr(embedder, "cacheable", True):
-            clock.run("embed", embed.embed_texts, result.sentences[Col.TEXT].tolist(), config=config.embed, embedder=embedder)
+            clock.run("embed", embed.embed_texts, result.sentences[Col.ANALYSIS_TEXT].tolist(), config=config.embed,
+                      embedder=embedder)
     out = _themes_onwards(
         clock,
         config,
@@ -362,6 +403,7 @@ def reassign(result: RunResult, codeframe: Any, *, progress: Progress | None = N
         result.customers,
         embedder=embedder,
         codeframe=codeframe,
+        sentiment_model=_sentiment_model(result),
         refit_from=result.theme_model,
     )
     out["kpis"] = {**result.kpis, **out["kpis"]}

@@ -68,7 +68,7 @@ TRENDS_FILE = "trends.csv"  # theme volume and sentiment per period, when the co
 # Extra columns appended (when present) after each file's contract columns.
 _EXTRAS: dict[str, tuple[str, ...]] = {
     "comments.csv": (Col.DATE, Col.CHANNEL, Col.LANGUAGE, Col.TEXT),
-    "sentences.csv": (Col.COMMENT_ID, Col.SENTENCE_ID, Col.THEME_ID),
+    "sentences.csv": (Col.COMMENT_ID, Col.SENTENCE_ID, Col.THEME_ID, Col.NO_TOPIC),
     "themes.csv": (Col.THEME_ID, "n_sentences", "description", "representatives"),
     "dropped.csv": (Col.SOURCE_COLUMN,),
 }

@@ -37,7 +37,8 @@ from insight.privacy import redact_frame, redact_tree
 from insight.schemas import Col
 
 _FORMAT_VERSION = 1
-_NOT_STORED = ("embeddings", "theme_model")  # written as embeddings.npy and codeframe.yaml
+# written as embeddings.npy and codeframe.yaml; the sentiment model is the shipped file named in the config
+_NOT_STORED = ("embeddings", "theme_model", "sentiment_model")
 _ID_COLUMNS = (Col.CUSTOMER_ID, Col.COMMENT_ID, Col.ROW_ID, Col.SENTENCE_ID)  # join keys stay as they are
 _TEXT_STAGE_FRAMES = ("comments", "sentences")  # their text is the text stage's, redacted as it was cleaned
 STORED_CLASSES = (

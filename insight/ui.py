@@ -35,7 +35,7 @@ import streamlit as st
 from insight import charts
 from insight.config import InsightConfig
 from insight.errors import InsightError
-from insight.schemas import SENTIMENT_FALLBACK, SENTIMENT_LABELS, SKIPPED, UNCLASSIFIED, Col
+from insight.schemas import COVERAGE, SENTIMENT_FALLBACK, SENTIMENT_LABELS, SKIPPED, UNCLASSIFIED, Col
 from insight.privacy import redact, redact_frame
 from insight.text import language_summary
 
@@ -582,8 +582,10 @@ def render_run(*, key: str) -> None:
             )
             adapt = st.checkbox(
                 "Adapt sentiment to this file's own scores (stars / NPS as weak labels)",
+                value=InsightConfig().sentiment.adapt_to_scores,
                 key=f"{key}:adapt_sentiment",
-                help="Refits the sentiment head on your scored comments; the held-out gain is shown on the Overview.",
+                help="Refits the sentiment head on your scored comments and keeps it where it beats the shipped "
+                "head on held-out comments; the gain is shown on the Overview.",
             )
         config = InsightConfig().replace(
             seed=int(seed),
@@ -701,8 +703,10 @@ def _render_adaptation(report: dict[str, Any] | None) -> None:
         return
     before, after = report["before"], report["after"]
     where = f" ({md_escape(report['channel'])} comments)" if report.get("channel") else ""
+    verdict = ("Sentiment adapted to" if report.get("used", True)
+               else "Adapting sentiment did not help on held-out comments, so the shipped model scored")
     st.caption(
-        f"Sentiment adapted to your {report['scale']} scores{where}: held-out accuracy "
+        f"{verdict} your {report['scale']} scores{where}: held-out accuracy "
         f"{before['accuracy']:.2f} → {after['accuracy']:.2f}, macro-F1 {before['macro_f1']:.2f} → "
         f"{after['macro_f1']:.2f} (n = {report['n_test']})."
     )
@@ -844,10 +848,36 @@ def render_themes(result: Any, *, key: str) -> None:
                 "trend": st.column_config.LineChartColumn("trend"),
             },
         )
-        unclassified = 1.0 - float(result.assignments[Col.SENTENCE_ID].nunique()) / max(len(result.sentences), 1)
-        st.caption(f"{unclassified:.0%} of sentences are {UNCLASSIFIED}.")
+        _render_coverage(result, key=f"{key}:coverage")
         _render_verbatims(result, key=key)
     render_codeframe_editor(result, key=f"{key}:cf")
+
+
+def _render_coverage(result: Any, *, key: str) -> None:
+    """How many sentences no theme covers, and (codeframe runs) the sensitivity that sets it."""
+    from insight.themes import ThemeModel
+
+    coverage = result.kpis.get(COVERAGE)
+    if not coverage:  # a run saved before coverage was reported
+        n_assigned = result.assignments[Col.SENTENCE_ID].nunique()
+        coverage = {"sentences": len(result.sentences), "no_topic": 0, "unclassified": len(result.sentences) - n_assigned,
+                    "unclassified_share": 1.0 - n_assigned / max(len(result.sentences), 1)}
+    st.caption(
+        f"{coverage['unclassified_share']:.0%} of topical sentences ({coverage['unclassified']}) are {UNCLASSIFIED}; "
+        f"{coverage['no_topic']} of {coverage['sentences']} sentences have no topic (thanks, greetings, 'ok') "
+        "and are left out of every theme."
+    )
+    if isinstance(result.theme_model, ThemeModel):
+        return
+    current = float(result.config.themes.min_confidence)
+    cols = st.columns([3, 1])
+    value = cols[0].slider(
+        "Sensitivity: the confidence a theme needs", min_value=0.05, max_value=0.95, value=current, step=0.05,
+        key=f"{key}:slider", help="Lower assigns more sentences (and more loosely); higher leaves more unclassified.",
+    )
+    if cols[1].button("Apply", key=f"{key}:apply", disabled=value == current):
+        with _guard("Re-assigning"):
+            _reassign(result, _codeframe(result), min_confidence=value)
 
 
 # --------------------------------------------------------------------------- codeframe editor
@@ -994,11 +1024,11 @@ def _codeframe_editor(result: Any, *, key: str) -> None:
             _reassign(result, cf)
 
 
-def _reassign(result: Any, cf: Any) -> None:
+def _reassign(result: Any, cf: Any, *, min_confidence: float | None = None) -> None:
     from insight.pipeline import STAGES, reassign
 
     bar = st.progress(0.0, text="Re-assigning…")
-    new = reassign(result, cf, progress=_ProgressWidget(bar, STAGES))
+    new = reassign(result, cf, min_confidence=min_confidence, progress=_ProgressWidget(bar, STAGES))
     bar.progress(1.0, text="Re-assigned without re-embedding.")
     st.session_state[STATE_RESULT] = new
     st.session_state[STATE_SOURCE] = f"{st.session_state.get(STATE_SOURCE, 'an analysis')}, codeframe edited"

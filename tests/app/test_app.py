@@ -565,7 +565,7 @@ def test_upload_run_merge_and_export_end_to_end():
 
     _goto(at, "Overview")
     assert {m.label: m.value for m in at.metric}["Churn rate"].endswith("%")
-    assert any("Sentiment adapted to your stars scores" in t for t in _texts(at.caption))
+    assert any("your stars scores" in t and "held-out accuracy" in t for t in _texts(at.caption))
     agreement = _table(at, "overview:agreement").set_index("comments")  # stars on reviews, NPS on surveys
     assert agreement.loc["review", "score scale"] == "stars" and agreement.loc["survey", "score scale"] == "nps"
 

@@ -125,18 +125,24 @@ def test_bad_config_file_is_one_specific_line(small_corpus, tmp_path, config, fr
     assert len(done.stderr.strip().splitlines()) == 1 and fragment in done.stderr
 
 
-def test_adapt_sentiment_reports_its_held_out_gain(small_corpus, tmp_path):
+def test_adapt_sentiment_is_on_by_default_and_reports_its_held_out_gain(small_corpus, tmp_path):
     out = tmp_path / "out"
     done = _insight(
         "analyze", "--feedback", str(small_corpus.folder / "feedback.csv"), "--codeframe",
-        "models/codeframe_default.yaml", "--adapt-sentiment", "--out", str(out), "--quiet",
+        "models/codeframe_default.yaml", "--min-confidence", "0.6", "--out", str(out), "--quiet",
     )
     assert done.returncode == 0, done.stderr
     report = json.loads((out / "summary.json").read_text())["kpis"]["sentiment_adaptation"]
     assert report["channel"] == "review" and report["scale"] == "stars"  # generated ratings: stars on reviews
     assert report["n_test"] > 100
     assert 0 <= report["before"]["accuracy"] <= 1 and 0 <= report["after"]["accuracy"] <= 1
-    assert json.loads((out / "summary.json").read_text())["settings"]["sentiment"]["adapt_to_scores"] is True
+    assert report["used"] == (report["after"]["macro_f1"] > report["before"]["macro_f1"])
+    assert "held-out macro-F1" in done.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["settings"]["sentiment"]["adapt_to_scores"] is True
+    assert summary["settings"]["themes"]["min_confidence"] == 0.6
+    coverage = summary["kpis"]["theme_coverage"]
+    assert coverage["sentences"] > coverage["no_topic"] + coverage["unclassified"] and "no topic" in done.stdout
 
 
 def test_customer_table_without_segments_or_matches_keeps_the_run(small_corpus, tmp_path):

@@ -128,24 +128,27 @@ def test_store_round_trip(small_run, tmp_path):
 
 
 def test_other_theme_backend_scores_sentiment_on_minilm_once(small_run, small_corpus, monkeypatch):
-    """With TF-IDF/LSA themes the sentiment head still reads MiniLM vectors, embedded once for both its uses."""
+    """With TF-IDF/LSA themes the sentiment head still reads its own vectors, the sentences' embedded once for
+    both their uses (adaptation and scoring)."""
     from insight import embed
     from insight.codeframe import Codeframe
     from insight.config import InsightConfig
     from insight.pipeline import run_pipeline
+    from insight.sentiment import EMBEDDER
 
     backends = []
     original = embed.embed_texts
 
     def spy(texts, **kwargs):
-        backends.append(kwargs["config"].backend)
+        backends.append((kwargs["config"].backend, len(texts)))
         return original(texts, **kwargs)
 
     monkeypatch.setattr(embed, "embed_texts", spy)
     config = InsightConfig().replace(embed__backend="tfidf_lsa.v1", sentiment__adapt_to_scores=True)
     run = run_pipeline(small_corpus.folder / "feedback.csv", small_corpus.folder / "customers.csv",
                        codeframe=Codeframe.default(), config=config)
-    assert backends.count("minilm.v1") == 1 and "tfidf_lsa.v1" in backends
+    n_sentences = len(run.sentences)
+    assert backends.count((EMBEDDER, n_sentences)) == 1 and ("tfidf_lsa.v1", n_sentences) in backends
     assert run.kpis["sentiment_adaptation"]["n_train"] > 0
     assert run.embeddings.shape[1] != small_run.embeddings.shape[1]  # themes really ran on TF-IDF/LSA
 
@@ -179,7 +182,7 @@ def test_without_torch_a_tfidf_run_scores_sentiment_from_the_lexicon(small_corpu
     def no_torch(**kwargs):
         raise MissingDependencyError("The 'minilm.v1' embedder needs the Python package 'torch', which is not installed.")
 
-    monkeypatch.setitem(registry.embedders._factories, "minilm.v1", no_torch)
+    monkeypatch.setitem(registry.embedders._factories, "minilm-sentiment.v1", no_torch)
     feedback = pd.read_csv(small_corpus.folder / "feedback.csv").head(300)
     feedback.loc[0, "text"] = "I was charged twice and nobody helped. Not good at all."
     config = InsightConfig().replace(embed__backend="tfidf_lsa.v1", sentiment__adapt_to_scores=True)
