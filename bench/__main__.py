@@ -1,7 +1,8 @@
 """``python -m bench [names...]``: run the benchmarks and print their figures.
 
 Names: quality (= sentiment + themes + throughput), sentiment, themes, throughput,
-drivers, robustness (hostile inputs). Default: quality, drivers and robustness. Each
+drivers, robustness (hostile inputs), realworld (themes and sentiment on real
+feedback). Default: quality, realworld, drivers and robustness. Each
 benchmark says clearly when the public datasets (../shared/datasets) are missing.
 """
 from __future__ import annotations
@@ -20,8 +21,9 @@ BENCHMARKS = {
     "throughput": "bench.throughput",
     "drivers": "bench.drivers_recovery",
     "robustness": "bench.robustness",
+    "realworld": "bench.realworld",
 }
-DEFAULT = ("quality", "drivers", "robustness")
+DEFAULT = ("quality", "realworld", "drivers", "robustness")
 
 
 def main(argv: list[str] | None = None) -> int:

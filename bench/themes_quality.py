@@ -59,7 +59,10 @@ class CachedEmbedder:
 def _embedder():
     from insight.registry import get_embedder
 
-    return CachedEmbedder(get_embedder("minilm.v1"), "minilm.v1")
+    from insight.config import EmbedConfig
+
+    backend = EmbedConfig().backend
+    return CachedEmbedder(get_embedder(backend), backend)
 
 
 def discovery(report: Callable[[str], None], embedder) -> None:
