@@ -392,8 +392,8 @@ def reassign(
     if embedder is None:
         embedder = embed.embedder_for(config.embed)
         if not getattr(embedder, "cacheable", True):
-            clock.run("embed", embed.embed_texts, result.sentences[Col.ANALYSIS_TEXT].tolist(), config=config.embed,
-                      embedder=embedder)
+            analysed = result.sentences.get(Col.ANALYSIS_TEXT, result.sentences[Col.TEXT])  # older runs lack it
+            clock.run("embed", embed.embed_texts, analysed.tolist(), config=config.embed, embedder=embedder)
     out = _themes_onwards(
         clock,
         config,

@@ -561,7 +561,7 @@ def _soft_probs(similarities: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- the model
-SPLIT_MIN_CLUSTERS = 10
+SPLIT_MIN_CLUSTERS = 10  # oversized themes are split only in corpora that could hold this many themes
 
 
 class ThemeModel:
@@ -754,9 +754,9 @@ class ThemeModel:
 
     def _split_oversized(self, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """Re-cluster the largest theme while it holds more than ``max_theme_share`` of the
-        sentences and ``max_themes`` leaves room. A corpus under ``SPLIT_MIN_CLUSTERS``
-        minimum clusters is left alone: with room for only a few themes, a large one is no sign
-        of two topics lumped together."""
+        sentences and ``max_themes`` leaves room. A corpus of fewer than ``SPLIT_MIN_CLUSTERS *
+        min_cluster_size`` sentences is left alone: with room for only a few themes, a large
+        one is no sign of two topics lumped together."""
         limit = self.max_theme_share * len(labels)
         while labels.max() >= 0 and len(labels) >= SPLIT_MIN_CLUSTERS * self.min_cluster_size:
             sizes = np.bincount(labels[labels >= 0])
