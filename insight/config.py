@@ -20,6 +20,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
+from insight.errors import ConfigError, InputError
+from insight.files import read_regular_file
+
 MAX_CONFIG_BYTES = 1024 * 1024
 """A config file is a few lines; anything larger is refused unread."""
 MAX_SEED = 2**32 - 1  # the largest seed NumPy's legacy RandomState (and scikit-learn) accepts
@@ -67,8 +70,6 @@ def _hints(cls: type) -> dict[str, Any]:
 
 def _check_setting(name: str, value: Any, hint: Any, limit: Range | tuple[str, ...] | None) -> None:
     """ConfigError unless ``value`` has the annotated type and lies within ``limit``."""
-    from insight.errors import ConfigError
-
     options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
     if value is None and type(None) in options:
         return
@@ -251,8 +252,6 @@ class InsightConfig(_Checked):
             An unknown section or setting, a section that is not a table, or a value of the
             wrong type or outside its range; the message lists the valid names.
         """
-        from insight.errors import ConfigError
-
         if not isinstance(data, dict):
             raise ConfigError(f"A config must be a table of settings, got {type(data).__name__}.")
         _reject_unknown(data, [f.name for f in dataclasses.fields(cls)], "section or setting", "")
@@ -277,9 +276,6 @@ class InsightConfig(_Checked):
             The file cannot be read or is not valid TOML/JSON (ConfigError: it names
             unknown settings or values of the wrong type or range).
         """
-        from insight.errors import InputError
-        from insight.files import read_regular_file
-
         path = Path(path)
         data = read_regular_file(path, what="config file", limit=MAX_CONFIG_BYTES, setting="MAX_CONFIG_BYTES")
         try:
@@ -297,8 +293,6 @@ _SECTION = {cls.__name__: f"{name}." for name, cls in typing.get_type_hints(Insi
 
 
 def _reject_unknown(data: dict[str, Any], known: list[str], what: str, where: str) -> None:
-    from insight.errors import ConfigError
-
     unknown = [str(k) for k in data if k not in known]
     if unknown:
         raise ConfigError(

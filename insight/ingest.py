@@ -56,6 +56,7 @@ from insight.errors import (
 from insight.files import check_size, read_regular_file
 from insight.privacy import pseudonymise_ids, redact, redact_frame
 from insight.schemas import Col, make_unique
+from insight.text import clean_text
 
 __all__ = [
     "CUSTOMER_ROLES",
@@ -1620,8 +1621,6 @@ def ingest_feedback(
 
     reason = pd.Series(None, index=data.index, dtype=object)
     # judged on the text as the text stage will see it: "<br>" or "&nbsp;" alone is empty
-    from insight.text import clean_text
-
     cleaned = data[Col.TEXT].map(lambda t: clean_text(t) if isinstance(t, str) else "")
     empty = ~cleaned.str.contains(_HAS_CONTENT, regex=True).fillna(False).astype(bool)
     reason[empty] = DROP_EMPTY_TEXT

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from insight.codeframe import Codeframe
 from insight.config import InsightConfig
 from insight.errors import InputError, UnsafeInputError
 from insight.privacy import redact_frame, redact_tree
@@ -239,8 +240,6 @@ def load_run(folder: str | Path) -> Any:
     insight.errors.UnsafeInputError
         Its run.json names a class insight does not store.
     """
-    from insight.codeframe import Codeframe
-
     folder = Path(folder)
     with contextlib.suppress(OSError):  # a read-only folder: read what is there
         _recover(folder)
