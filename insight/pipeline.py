@@ -11,19 +11,19 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from insight import drivers, embed, ingest, join, kpi, segments, sentiment, text, themes, trends
+from insight import drivers, embed, ingest, join, kpi, segments, sentiment, store, text, themes, trends
 from insight.codeframe import Codeframe
 from insight.config import InsightConfig
 from insight.errors import InsufficientDataError, InvalidValueError, MissingColumnError, MissingDependencyError
 from insight.privacy import redact_codeframe
 from insight.schemas import COVERAGE, SENTIMENT_FALLBACK, SKIPPED, Col
+from insight.summary import RunSummary, summarize
 from insight.types import Progress
-
-"""``progress(stage, done, total, message)``; ``total`` 0 means unknown."""
 
 STAGES = ("ingest", "text", "embed", "sentiment", "themes", "join", "drivers", "segments", "trends")
 
@@ -61,6 +61,12 @@ class RunResult:
     timings : seconds spent per stage.
     sentiment_model : the SentimentModel that scored the sentences (adapted to the
         file's scores when it was), or None (lexicon fallback, or a loaded run).
+
+    Examples
+    --------
+    >>> result = run_pipeline("feedback.csv", "customers.csv")  # doctest: +SKIP
+    >>> result.summary()  # doctest: +SKIP
+    >>> result.save("runs/2026-12")  # doctest: +SKIP
     """
 
     feedback: Any
@@ -79,6 +85,27 @@ class RunResult:
     config: InsightConfig
     timings: dict[str, float] = field(default_factory=dict)
     sentiment_model: Any = None
+
+    @property
+    def skipped(self) -> dict[str, str]:
+        """Customer-side stages left out of the run, each with the reason (stored in ``kpis``)."""
+        return dict(self.kpis.get(SKIPPED) or {})
+
+    @property
+    def notes(self) -> list[str]:
+        """What limits the figures: each skipped stage and why, and a sentiment fallback."""
+        notes = [f"{stage} skipped: {reason}" for stage, reason in self.skipped.items()]
+        if SENTIMENT_FALLBACK in self.kpis:
+            notes.append(str(self.kpis[SENTIMENT_FALLBACK]))
+        return notes
+
+    def summary(self, top: int = 10) -> RunSummary:
+        """Headline figures, the ``top`` largest themes and numbered notes (text, and HTML in a notebook)."""
+        return summarize(self, top)
+
+    def save(self, folder: str | Path) -> Path:
+        """Save the run to ``folder`` (:func:`insight.store.save_run`); :func:`insight.load_run` reads it back."""
+        return store.save_run(self, folder)
 
 
 class _StageClock:

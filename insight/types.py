@@ -7,7 +7,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 Progress = Callable[[str, int, int, str], None]
-"""``progress(stage, done, total, message)``: how every stage reports how far it got."""
+"""``progress(stage, done, total, message)``: how every stage reports how far it got (``total`` 0: unknown)."""
 
 
 @runtime_checkable
