@@ -38,6 +38,7 @@ from insight.errors import InsightError
 from insight.schemas import COVERAGE, SENTIMENT_FALLBACK, SENTIMENT_LABELS, SKIPPED, UNCLASSIFIED, Col
 from insight.privacy import redact, redact_frame
 from insight.text import language_summary
+from insight.views import as_text_list, theme_table, theme_verbatims
 
 PAGES: tuple[str, ...] = (
     "Start",
@@ -120,17 +121,6 @@ def _nav_button(label: str, page: str, *, key: str) -> None:
 
 def _config_json(config: InsightConfig) -> str:
     return json.dumps(config.to_dict(), sort_keys=True, default=str)
-
-
-def _listish(value: object, sep: str = ", ") -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, str):
-        return value
-    try:
-        return sep.join(str(v) for v in value)
-    except TypeError:
-        return str(value)
 
 
 def _estimate_text(est: dict[str, Any] | None, fmt: str = "{:.1f}") -> tuple[str, str]:
@@ -713,54 +703,6 @@ def _render_adaptation(report: dict[str, Any] | None) -> None:
 
 
 # --------------------------------------------------------------------------- Themes
-def _sparklines(trends: pd.DataFrame | None) -> dict[str, list[float]]:
-    if trends is None or trends.empty:
-        return {}
-    ordered = trends.sort_values("period")
-    return {str(t): rows["n_comments"].astype(float).tolist() for t, rows in ordered.groupby(Col.THEME, sort=False)}
-
-
-def theme_table(result: Any) -> pd.DataFrame:
-    """The Themes page table: one row per theme, lists flattened to text, with a trend list."""
-    themes = result.themes
-    spark = _sparklines(result.trends)
-    out = pd.DataFrame(
-        {
-            Col.THEME: themes[Col.THEME].astype(str),
-            "n_comments": themes["n_comments"],
-            "share": themes["share"],
-            "avg_sentiment": themes["avg_sentiment"],
-            "trend": [spark.get(str(t), []) for t in themes[Col.THEME]],
-            Col.KEYWORDS: themes[Col.KEYWORDS].map(_listish) if Col.KEYWORDS in themes else "",
-            "representatives": themes["representatives"].map(lambda v: _listish(v, " | "))
-            if "representatives" in themes
-            else "",
-        }
-    )
-    return out.sort_values("n_comments", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def theme_verbatims(result: Any, theme: str) -> pd.DataFrame:
-    """Sentences assigned to ``theme`` with their comment, sentiment, channel, date and customer segment columns."""
-    assigned = result.assignments.loc[result.assignments[Col.THEME] == theme, [Col.SENTENCE_ID, Col.THEME_CONFIDENCE]]
-    sentences = result.sentences[[Col.SENTENCE_ID, Col.COMMENT_ID, Col.TEXT, Col.SENTIMENT_SCORE, Col.SENTIMENT_LABEL]]
-    comment_cols = [
-        c for c in (Col.COMMENT_ID, Col.CUSTOMER_ID, Col.TEXT, Col.CHANNEL, Col.DATE) if c in result.comments
-    ]
-    comments = result.comments[comment_cols].rename(columns={Col.TEXT: "comment"})
-    out = assigned.merge(sentences, on=Col.SENTENCE_ID, how="inner").merge(comments, on=Col.COMMENT_ID, how="left")
-    out = out.rename(columns={Col.TEXT: "sentence"})
-    join = getattr(result, "join", None)
-    if join is not None and Col.CUSTOMER_ID in out:
-        from insight.join import normalise_ids
-        from insight.segments import segment_columns
-
-        segs = pd.DataFrame(segment_columns(join.customers, result.config.segments), index=join.customers.index)
-        ids = normalise_ids(out[Col.CUSTOMER_ID]).to_numpy(dtype=object)
-        out = pd.concat([out, segs.reindex(ids).set_axis(out.index)], axis=1)
-    return out.sort_values(Col.THEME_CONFIDENCE, ascending=False, kind="stable").reset_index(drop=True)
-
-
 def _segment_columns(result: Any, frame: pd.DataFrame) -> list[str]:
     """Segment columns of the run that the verbatims frame carries."""
     if result.segments is None or result.segments.empty:
@@ -1001,7 +943,7 @@ def _codeframe_editor(result: Any, *, key: str) -> None:
             {
                 Col.THEME: list(cf.names),
                 "description": [t.description for t in cf.themes],
-                Col.KEYWORDS: [_listish(t.keywords) for t in cf.themes],
+                Col.KEYWORDS: [as_text_list(t.keywords) for t in cf.themes],
                 "examples": [len(t.examples) for t in cf.themes],
             }
         ),
