@@ -9,12 +9,14 @@ is a clear :class:`~insight.errors.ConfigError`, never a failure deep in a stage
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
 import numbers
 import tomllib
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -233,13 +235,23 @@ class InsightConfig(_Checked):
         return dataclasses.asdict(self)
 
     def replace(self, **changes: Any) -> "InsightConfig":
-        """A copy with top-level fields or ``stage__field`` keys changed."""
+        """A copy with top-level fields or ``stage__field`` keys changed.
+
+        Raises
+        ------
+        insight.errors.ConfigError
+            An unknown section or setting (the message suggests the closest name), or a bad value.
+        """
+        _reject_unknown([k.split("__", 1)[0] for k in changes], _names(self), "section or setting", "")
         top = {k: v for k, v in changes.items() if "__" not in k}
         cfg = dataclasses.replace(self, **top)
         for key, value in changes.items():
             if "__" in key:
                 stage, name = key.split("__", 1)
-                cfg = dataclasses.replace(cfg, **{stage: dataclasses.replace(getattr(cfg, stage), **{name: value})})
+                section = getattr(cfg, stage)
+                known = _names(section) if dataclasses.is_dataclass(section) else []
+                _reject_unknown([name], known, "setting", f"[{stage}]")
+                cfg = dataclasses.replace(cfg, **{stage: dataclasses.replace(section, **{name: value})})
         return cfg
 
     @classmethod
@@ -288,14 +300,21 @@ class InsightConfig(_Checked):
         return cls.from_dict(parsed)
 
 
+def _names(config: Any) -> list[str]:
+    return [f.name for f in dataclasses.fields(config)]
+
+
 _SECTION = {cls.__name__: f"{name}." for name, cls in typing.get_type_hints(InsightConfig).items()
             if dataclasses.is_dataclass(cls)}  # "DriverConfig" -> "drivers.", for messages
 
 
-def _reject_unknown(data: dict[str, Any], known: list[str], what: str, where: str) -> None:
+def _reject_unknown(data: Iterable[Any], known: list[str], what: str, where: str) -> None:
+    """ConfigError naming the unknown keys, the closest valid name (a typo) and every valid name."""
     unknown = [str(k) for k in data if k not in known]
     if unknown:
+        close = difflib.get_close_matches(unknown[0], known, n=1)
+        guess = f"Did you mean {close[0]!r}? " if close else ""
         raise ConfigError(
             f"Unknown {what} {', '.join(map(repr, unknown))}{' in ' + where if where else ''}.",
-            hint=f"Valid names{' in ' + where if where else ''}: {', '.join(known)}. See insight/config.py.",
+            hint=f"{guess}Valid names{' in ' + where if where else ''}: {', '.join(known)}. See insight/config.py.",
         )
