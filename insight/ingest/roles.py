@@ -411,9 +411,7 @@ def _choose_text(
 
 
 def _raise_ambiguous(role: str, columns: Sequence[str]) -> NoReturn:
-    err = AmbiguousColumnError(
+    raise AmbiguousColumnError(
         f"Several columns could be the {role} column: {', '.join(map(repr, columns))}.",
-        hint=f"Choose one {_mapping_hint(role)}.",
+        role=role, candidates=tuple(columns), hint=f"Choose one {_mapping_hint(role)}.",
     )
-    err.role, err.candidates = role, tuple(columns)
-    raise err
