@@ -1,6 +1,7 @@
 # Two commands: `make run` (set up, analyse the demo corpus, serve the app) and
 # `make test` (set up, run the tests). Both bootstrap .venv on first use.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The first of python3.11, 3.12, 3.13 found (3.11 is the tested one).
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -13,7 +14,7 @@ export TOKENIZERS_PARALLELISM := false
 .PHONY: run test bench lint demo browser clean
 
 $(STAMP): pyproject.toml requirements.lock
-	$(PYTHON) -c 'import sys; sys.exit("insight needs Python 3.11, found " + sys.version.split()[0]) if sys.version_info[:2] != (3, 11) else None'
+	$(PYTHON) -c 'import sys; sys.exit("insight needs Python 3.11, 3.12 or 3.13, found " + sys.version.split()[0]) if not (3, 11) <= sys.version_info[:2] <= (3, 13) else None'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -r requirements.lock

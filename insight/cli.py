@@ -113,11 +113,10 @@ def _prepare_out(out: Path) -> None:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from insight import report, store
-    from insight.codeframe import Codeframe
+    from insight import report
+    from insight.api import analyze
     from insight.config import InsightConfig
-    from insight.pipeline import run_pipeline
-    from insight.schemas import COVERAGE, SENTIMENT_FALLBACK, SKIPPED
+    from insight.schemas import COVERAGE
     from insight.text import language_summary
 
     config = InsightConfig.load(args.config) if args.config else InsightConfig()
@@ -143,20 +142,17 @@ def _analyze(args: argparse.Namespace) -> int:
     }
     customer_roles = _role_pairs(args.customer_col)
     _prepare_out(args.out)
-    frame = Codeframe.from_yaml(args.codeframe) if args.codeframe else None  # read now: a bad file fails fast
-    if frame is not None:
-        config = config.replace(themes__mode="codeframe", themes__codeframe=str(args.codeframe))  # on record
     bar = None if args.quiet else _ProgressBar()
-    try:
-        result = run_pipeline(
-            args.feedback, args.customers, config=config, feedback_roles=roles or None,
-            customer_roles=customer_roles or None, codeframe=frame, progress=bar,
+    try:  # the codeframe is read first: a bad file fails fast
+        result = analyze(
+            args.feedback, args.customers, config=config, codeframe=args.codeframe, feedback_roles=roles or None,
+            customer_roles=customer_roles or None, progress=bar,
         )
     finally:
         if bar is not None:
             bar.close()
     written = report.write_outputs(result, args.out)
-    store.save_run(result, args.out / "run")
+    result.save(args.out / "run")
     acc = result.feedback.accounting()
     non_english = language_summary(result.comments)["non_english"]
     flagged = f" ({non_english} flagged non-English)" if non_english else ""
@@ -175,10 +171,8 @@ def _analyze(args: argparse.Namespace) -> int:
         kept = "adapted to" if adaptation["used"] else "kept (adapting did not help) for"
         print(f"insight: sentiment {kept} the file's {adaptation['scale']} scores: held-out macro-F1 "
               f"{adaptation['before']['macro_f1']:.2f} -> {adaptation['after']['macro_f1']:.2f}")
-    for stage, reason in (result.kpis.get(SKIPPED) or {}).items():
-        print(f"insight: {stage} skipped: {reason}", file=sys.stderr)
-    if SENTIMENT_FALLBACK in result.kpis:
-        print(f"insight: {result.kpis[SENTIMENT_FALLBACK]}", file=sys.stderr)
+    for note in result.notes:
+        print(f"insight: {note}", file=sys.stderr)
     return 0
 
 

@@ -18,16 +18,22 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import yaml
 from sklearn.preprocessing import normalize
 
-from insight.errors import InputError
+from insight.errors import InputError, UnsafeInputError
+from insight.files import check_size, read_regular_file
 from insight.schemas import Col
-from insight.themes import Embedder, ThemeModel, check_fitted, first_distinct
+from insight.text import first_distinct
+from insight.types import Embedder
+from insight.validation import check_fitted
+
+if TYPE_CHECKING:
+    from insight.themes import ThemeModel
 
 DEFAULT_CODEFRAME_PATH = Path(__file__).resolve().parent.parent / "models" / "codeframe_default.yaml"
 _THEME_KEYS = ("name", "description", "keywords", "examples", "parent")
@@ -334,8 +340,6 @@ MAX_CODEFRAME_BYTES = 4 * 1024 * 1024
 
 def _read_yaml_source(path_or_text: str | Path) -> str:
     """YAML text from a path (Path, or a one-line str naming a .yaml/.yml or existing file) or text."""
-    from insight.files import check_size, read_regular_file
-
     if isinstance(path_or_text, Path) or (
         isinstance(path_or_text, str) and "\n" not in path_or_text
         and (path_or_text.endswith((".yaml", ".yml")) or _is_file(path_or_text))
@@ -360,8 +364,6 @@ def _safe_yaml(text: str) -> Any:
     """``yaml.safe_load`` of a codeframe, refusing aliases and deep nesting before anything is built:
     nested ``*alias`` references expand a kilobyte into gigabytes (a "billion laughs"), and thousands
     of nested brackets keep the parser busy for minutes; a codeframe needs neither."""
-    from insight.errors import UnsafeInputError
-
     depth = 0
     try:
         for event in yaml.parse(text, Loader=_YAML_LOADER):

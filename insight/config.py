@@ -9,16 +9,21 @@ is a clear :class:`~insight.errors.ConfigError`, never a failure deep in a stage
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
 import numbers
 import tomllib
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
+
+from insight.errors import ConfigError, InputError
+from insight.files import read_regular_file
 
 MAX_CONFIG_BYTES = 1024 * 1024
 """A config file is a few lines; anything larger is refused unread."""
@@ -67,8 +72,6 @@ def _hints(cls: type) -> dict[str, Any]:
 
 def _check_setting(name: str, value: Any, hint: Any, limit: Range | tuple[str, ...] | None) -> None:
     """ConfigError unless ``value`` has the annotated type and lies within ``limit``."""
-    from insight.errors import ConfigError
-
     options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
     if value is None and type(None) in options:
         return
@@ -232,13 +235,23 @@ class InsightConfig(_Checked):
         return dataclasses.asdict(self)
 
     def replace(self, **changes: Any) -> "InsightConfig":
-        """A copy with top-level fields or ``stage__field`` keys changed."""
+        """A copy with top-level fields or ``stage__field`` keys changed.
+
+        Raises
+        ------
+        insight.errors.ConfigError
+            An unknown section or setting (the message suggests the closest name), or a bad value.
+        """
+        _reject_unknown([k.split("__", 1)[0] for k in changes], _names(self), "section or setting", "")
         top = {k: v for k, v in changes.items() if "__" not in k}
         cfg = dataclasses.replace(self, **top)
         for key, value in changes.items():
             if "__" in key:
                 stage, name = key.split("__", 1)
-                cfg = dataclasses.replace(cfg, **{stage: dataclasses.replace(getattr(cfg, stage), **{name: value})})
+                section = getattr(cfg, stage)
+                known = _names(section) if dataclasses.is_dataclass(section) else []
+                _reject_unknown([name], known, "setting", f"[{stage}]")
+                cfg = dataclasses.replace(cfg, **{stage: dataclasses.replace(section, **{name: value})})
         return cfg
 
     @classmethod
@@ -251,8 +264,6 @@ class InsightConfig(_Checked):
             An unknown section or setting, a section that is not a table, or a value of the
             wrong type or outside its range; the message lists the valid names.
         """
-        from insight.errors import ConfigError
-
         if not isinstance(data, dict):
             raise ConfigError(f"A config must be a table of settings, got {type(data).__name__}.")
         _reject_unknown(data, [f.name for f in dataclasses.fields(cls)], "section or setting", "")
@@ -277,9 +288,6 @@ class InsightConfig(_Checked):
             The file cannot be read or is not valid TOML/JSON (ConfigError: it names
             unknown settings or values of the wrong type or range).
         """
-        from insight.errors import InputError
-        from insight.files import read_regular_file
-
         path = Path(path)
         data = read_regular_file(path, what="config file", limit=MAX_CONFIG_BYTES, setting="MAX_CONFIG_BYTES")
         try:
@@ -292,16 +300,21 @@ class InsightConfig(_Checked):
         return cls.from_dict(parsed)
 
 
+def _names(config: Any) -> list[str]:
+    return [f.name for f in dataclasses.fields(config)]
+
+
 _SECTION = {cls.__name__: f"{name}." for name, cls in typing.get_type_hints(InsightConfig).items()
             if dataclasses.is_dataclass(cls)}  # "DriverConfig" -> "drivers.", for messages
 
 
-def _reject_unknown(data: dict[str, Any], known: list[str], what: str, where: str) -> None:
-    from insight.errors import ConfigError
-
+def _reject_unknown(data: Iterable[Any], known: list[str], what: str, where: str) -> None:
+    """ConfigError naming the unknown keys, the closest valid name (a typo) and every valid name."""
     unknown = [str(k) for k in data if k not in known]
     if unknown:
+        close = difflib.get_close_matches(unknown[0], known, n=1)
+        guess = f"Did you mean {close[0]!r}? " if close else ""
         raise ConfigError(
             f"Unknown {what} {', '.join(map(repr, unknown))}{' in ' + where if where else ''}.",
-            hint=f"Valid names{' in ' + where if where else ''}: {', '.join(known)}. See insight/config.py.",
+            hint=f"{guess}Valid names{' in ' + where if where else ''}: {', '.join(known)}. See insight/config.py.",
         )

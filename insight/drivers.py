@@ -62,8 +62,8 @@ from insight import kpi
 from insight.config import DriverConfig
 from insight.errors import InsufficientDataError, InvalidValueError
 from insight.join import JoinResult
-from insight.pipeline import Progress
 from insight.schemas import OUTCOMES, OUTPUT_CONTRACT, Col
+from insight.types import Progress
 
 CHURN, NPS, CLV = OUTCOMES
 EXPOSURES = ("mentioned", "negative")

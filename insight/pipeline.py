@@ -11,16 +11,19 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from insight import drivers, embed, ingest, join, kpi, segments, sentiment, store, text, themes, trends
+from insight.codeframe import Codeframe
 from insight.config import InsightConfig
 from insight.errors import InsufficientDataError, InvalidValueError, MissingColumnError, MissingDependencyError
+from insight.privacy import redact_codeframe
 from insight.schemas import COVERAGE, SENTIMENT_FALLBACK, SKIPPED, Col
-
-Progress = Callable[[str, int, int, str], None]
-"""``progress(stage, done, total, message)``; ``total`` 0 means unknown."""
+from insight.summary import RunSummary, summarize
+from insight.types import Progress
 
 STAGES = ("ingest", "text", "embed", "sentiment", "themes", "join", "drivers", "segments", "trends")
 
@@ -58,6 +61,12 @@ class RunResult:
     timings : seconds spent per stage.
     sentiment_model : the SentimentModel that scored the sentences (adapted to the
         file's scores when it was), or None (lexicon fallback, or a loaded run).
+
+    Examples
+    --------
+    >>> result = run_pipeline("feedback.csv", "customers.csv")  # doctest: +SKIP
+    >>> result.summary()  # doctest: +SKIP
+    >>> result.save("runs/2026-12")  # doctest: +SKIP
     """
 
     feedback: Any
@@ -76,6 +85,27 @@ class RunResult:
     config: InsightConfig
     timings: dict[str, float] = field(default_factory=dict)
     sentiment_model: Any = None
+
+    @property
+    def skipped(self) -> dict[str, str]:
+        """Customer-side stages left out of the run, each with the reason (stored in ``kpis``)."""
+        return dict(self.kpis.get(SKIPPED) or {})
+
+    @property
+    def notes(self) -> list[str]:
+        """What limits the figures: each skipped stage and why, and a sentiment fallback."""
+        notes = [f"{stage} skipped: {reason}" for stage, reason in self.skipped.items()]
+        if SENTIMENT_FALLBACK in self.kpis:
+            notes.append(str(self.kpis[SENTIMENT_FALLBACK]))
+        return notes
+
+    def summary(self, top: int = 10) -> RunSummary:
+        """Headline figures, the ``top`` largest themes and numbered notes (text, and HTML in a notebook)."""
+        return summarize(self, top)
+
+    def save(self, folder: str | Path) -> Path:
+        """Save the run to ``folder`` (:func:`insight.store.save_run`); :func:`insight.load_run` reads it back."""
+        return store.save_run(self, folder)
 
 
 class _StageClock:
@@ -103,8 +133,6 @@ class _StageClock:
 
 
 def _ingested(source: Any, kind: str, roles: dict[str, str] | None, config: InsightConfig) -> Any:
-    from insight import ingest
-
     if isinstance(source, ingest.IngestResult):
         return source
     reader = ingest.ingest_feedback if kind == "feedback" else ingest.ingest_customers
@@ -167,9 +195,6 @@ def _themes_onwards(
     sentences' vector space; ``sentiment_model`` scores the segments.
     Returns the RunResult fields these stages produce.
     """
-    from insight import drivers, embed, join, kpi, segments, sentiment, themes, trends
-    from insight.codeframe import Codeframe
-    from insight.privacy import redact_codeframe
 
     if codeframe is None and config.themes.codeframe and config.themes.mode != "discover":
         codeframe = Codeframe.from_yaml(config.themes.codeframe)
@@ -234,11 +259,9 @@ def _themes_onwards(
 
 def _cache_dir(config: InsightConfig) -> Any:
     """The run's cache folder (embeddings, cluster labels), or None when caching is off."""
-    from insight.embed import default_cache_dir
-
     if not config.embed.use_cache:
         return None
-    return config.embed.cache_dir or default_cache_dir()
+    return config.embed.cache_dir or embed.default_cache_dir()
 
 
 def _unless_short(clock: _StageClock, skipped: dict[str, str], stage: str, func: Callable[..., Any],
@@ -287,8 +310,6 @@ def run_pipeline(
     insight.errors.InputError
         The files cannot be read or mapped; the message says what to change.
     """
-    from insight import embed, sentiment, text
-
     config = config or InsightConfig()
     clock = _StageClock(progress)
     fb = clock.run("ingest", _ingested, feedback, "feedback", feedback_roles, config)
@@ -334,8 +355,6 @@ def _sentiment(clock: _StageClock, config: InsightConfig, text_result: Any, vect
     installed (a TF-IDF/LSA-only setup) the clause-scoped lexicon scores instead,
     and the run says so rather than failing after the text stage.
     """
-    from insight import embed, sentiment
-
     texts = text_result.sentences[Col.ANALYSIS_TEXT].tolist()
     try:
         head_vectors = vectors if config.embed.backend == sentiment.EMBEDDER else clock.run(
@@ -364,9 +383,7 @@ def _sentiment_model(result: RunResult) -> Any:
     """The run's sentiment model; a saved run's is the configured head (a file adaptation is not stored)."""
     if result.sentiment_model is not None or SENTIMENT_FALLBACK in result.kpis:
         return result.sentiment_model
-    from insight.sentiment import SentimentModel
-
-    return SentimentModel.load(result.config.sentiment.model)
+    return sentiment.SentimentModel.load(result.config.sentiment.model)
 
 
 def reassign(
@@ -381,8 +398,6 @@ def reassign(
     which rebuilds the very vector space the stored sentence vectors live in (the
     fit is deterministic).
     """
-    from insight import embed
-
     clock = _StageClock(progress)
     themes = dataclasses.replace(result.config.themes, mode="codeframe")
     if min_confidence is not None:

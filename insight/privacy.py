@@ -27,7 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from insight.codeframe import Codeframe, CodeframeTheme
+from insight.embed import default_cache_dir
 from insight.errors import InputError
+from insight.join import normalise_ids
 from insight.text import clean_text, redact_pii
 
 PSEUDONYM_KEY_ENV = "INSIGHT_PSEUDONYM_KEY"
@@ -101,8 +104,6 @@ def redact_codeframe(codeframe: Any) -> Any:
     """The codeframe with personal data redacted in every text it holds (names, descriptions, keywords,
     examples, background sentences and the edit log): its themes name output columns and its texts are
     stored with the run. The same object when there is nothing to redact."""
-    from insight.codeframe import Codeframe, CodeframeTheme
-
     redacted = Codeframe(
         tuple(CodeframeTheme.from_dict(redact_tree(theme.to_dict())) for theme in codeframe.themes),
         tuple(redact_tree(dict(entry)) for entry in codeframe.log),
@@ -124,8 +125,6 @@ def pseudonym_key() -> bytes:
     InputError
         The key file can neither be read nor created.
     """
-    from insight.embed import default_cache_dir
-
     if os.environ.get(PSEUDONYM_KEY_ENV):
         return os.environ[PSEUDONYM_KEY_ENV].encode("utf-8")
     path = Path(default_cache_dir()) / _KEY_FILE
@@ -161,8 +160,6 @@ def pseudonymise_ids(ids: pd.Series) -> tuple[pd.Series, int]:
     spelt differently in two files gets the same pseudonym. Ids made only of digits lose their
     leading zeros there and are never read as phone numbers: they stay as they are.
     """
-    from insight.join import normalise_ids
-
     normalised = normalise_ids(ids)
     personal = {v for v in normalised.dropna().unique() if redact(v) != v}
     if not personal:

@@ -8,14 +8,12 @@ never imports torch. Everything is registered in this module, in one
 """
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from insight.errors import InputError, MissingDependencyError
-
-if TYPE_CHECKING:
-    from insight.embed import Embedder
+from insight.errors import InputError
+from insight.types import Embedder
+from insight.validation import require
 
 T = TypeVar("T")
 
@@ -79,18 +77,6 @@ class Registry(Generic[T]):
 
     def __contains__(self, name: object) -> bool:
         return name in self._factories
-
-
-def require(module: str, pip_name: str, *, purpose: str) -> None:
-    """Raise :class:`MissingDependencyError` with an install hint if ``module`` is absent.
-
-    Uses ``importlib.util.find_spec`` so the check does not import the module.
-    """
-    if importlib.util.find_spec(module) is None:
-        raise MissingDependencyError(
-            f"{purpose} needs the Python package {pip_name!r}, which is not installed.",
-            hint=f"Install it with: pip install {pip_name}",
-        )
 
 
 # --------------------------------------------------------------------------- embedders

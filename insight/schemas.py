@@ -1,8 +1,7 @@
-"""Column vocabulary and frame schemas shared by every stage.
+"""Column vocabulary shared by every stage.
 
 Stages refer to columns through these constants, never through scattered string
-literals, so a rename happens in one place. Schemas are pandera models checked
-at public entry points and in tests (lazy validation, so every failure is listed).
+literals, so a rename happens in one place.
 """
 from __future__ import annotations
 

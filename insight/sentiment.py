@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from insight.config import SentimentConfig
+from insight import embed
+from insight.config import EmbedConfig, SentimentConfig
 from insight.embed import sha256_file
 from insight.errors import InputError, InsufficientDataError, ModelIntegrityError, NotFittedError
 from insight.schemas import SENTIMENT_LABELS, Col
@@ -288,10 +289,7 @@ def em_priors(
 
 
 def _embed(texts: Sequence[str]) -> np.ndarray:
-    from insight.config import EmbedConfig
-    from insight.embed import embed_texts
-
-    return embed_texts(list(texts), config=EmbedConfig(backend=EMBEDDER))
+    return embed.embed_texts(list(texts), config=EmbedConfig(backend=EMBEDDER))
 
 
 @dataclass

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from insight.codeframe import Codeframe
 from insight.config import InsightConfig
 from insight.errors import InputError, UnsafeInputError
 from insight.privacy import redact_frame, redact_tree
@@ -62,7 +63,7 @@ def _json_default(value: Any) -> Any:
 
 def _split(obj: Any, prefix: str, folder: Path) -> dict[str, Any]:
     """Write the frames of a (nested) dataclass to Parquet; return the rest as JSON-able."""
-    meta: dict[str, Any] = {"__class__": f"{type(obj).__module__}.{type(obj).__qualname__}"}
+    meta: dict[str, Any] = {"__class__": _stored_name(type(obj))}
     for f in dataclasses.fields(obj):
         if f.name in _NOT_STORED and not prefix:
             continue
@@ -90,6 +91,12 @@ def _read_frame(path: Path) -> pd.DataFrame:
         if frame[column].map(lambda v: isinstance(v, np.ndarray)).any():
             frame[column] = frame[column].map(lambda v: v.tolist() if isinstance(v, np.ndarray) else v)
     return frame
+
+
+def _stored_name(cls: type) -> str:
+    """The name ``run.json`` records for ``cls``: its public :data:`STORED_CLASSES` entry, which stays
+    the same when the class moves inside its package (``insight.ingest.IngestResult``)."""
+    return next((path for path in STORED_CLASSES if _import(path) is cls), f"{cls.__module__}.{cls.__qualname__}")
 
 
 def _import(path: str) -> Any:
@@ -239,8 +246,6 @@ def load_run(folder: str | Path) -> Any:
     insight.errors.UnsafeInputError
         Its run.json names a class insight does not store.
     """
-    from insight.codeframe import Codeframe
-
     folder = Path(folder)
     with contextlib.suppress(OSError):  # a read-only folder: read what is there
         _recover(folder)

@@ -12,7 +12,7 @@ import html
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -21,8 +21,8 @@ import pandas as pd
 from insight.config import TextConfig
 from insight.errors import MissingColumnError
 from insight.schemas import Col
+from insight.types import Progress
 
-Progress = Callable[[str, int, int, str], None]
 
 PII_KINDS = ("EMAIL", "PHONE", "CARD", "IBAN", "URL")
 N_REDACTED = "n_redacted"  # column on TextResult.comments: PII items replaced in the comment
@@ -700,3 +700,16 @@ def split_sentences(
     if sentences.empty:
         sentences = sentences.astype({Col.SENTENCE_IDX: "int64"})
     return TextResult(comments=out, sentences=sentences, redactions={kind: totals.get(kind, 0) for kind in PII_KINDS})
+
+
+def first_distinct(texts: Iterable[str], k: int = 3) -> list[str]:
+    """The first ``k`` texts that differ by more than letter case: a theme's representative sentences."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for text in texts:
+        if text.casefold() not in seen:
+            seen.add(text.casefold())
+            out.append(text)
+            if len(out) == k:
+                break
+    return out

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -27,10 +27,14 @@ import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
 from sklearn.preprocessing import normalize
 
+from insight.codeframe import Codeframe, CodeframeAssigner
 from insight.config import EmbedConfig, ThemeConfig
-from insight.errors import InputError, InsufficientDataError, NotFittedError
+from insight.errors import InputError, InsufficientDataError
+from insight.registry import get_embedder
 from insight.schemas import UNCLASSIFIED, UNCLASSIFIED_ID, Col, make_unique
-from insight.text import CHATTER_WORDS
+from insight.text import CHATTER_WORDS, first_distinct
+from insight.types import Embedder
+from insight.validation import check_fitted
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +43,6 @@ SOFT_ASSIGN_TEMPERATURE = 0.05
 
 
 # --------------------------------------------------------------------------- protocols
-@runtime_checkable
-class Embedder(Protocol):
-    """Anything that turns texts into an ``(n, d)`` array (see ``insight.registry``)."""
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
 @runtime_checkable
 class Reducer(Protocol):
     """Maps embeddings ``(n, d)`` to the space the clusterer works in ``(n, d')``."""
@@ -505,19 +502,6 @@ def theme_name(
 
 
 # --------------------------------------------------------------------------- helpers
-def first_distinct(texts: Iterable[str], k: int = 3) -> list[str]:
-    """The first ``k`` texts that differ by more than letter case: a theme's representative sentences."""
-    seen: set[str] = set()
-    out: list[str] = []
-    for text in texts:
-        if text.casefold() not in seen:
-            seen.add(text.casefold())
-            out.append(text)
-            if len(out) == k:
-                break
-    return out
-
-
 def _centroids(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """L2-normalised mean vector of each label ``0..max`` (rows of ``X`` with label -1 ignored)."""
     k = int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 0
@@ -885,10 +869,8 @@ class ThemeModel:
         names = np.array(self.themes_[Col.THEME].tolist() + [UNCLASSIFIED], dtype=object)
         return pd.DataFrame({Col.THEME_ID: ids, Col.THEME: names[ids], Col.THEME_CONFIDENCE: conf})
 
-    def to_codeframe(self) -> Any:
+    def to_codeframe(self) -> Codeframe:
         """The discovered themes as an editable codeframe (keywords, representatives, parents)."""
-        from insight.codeframe import Codeframe
-
         return Codeframe.from_theme_model(self)
 
     def confidences(self, embeddings: np.ndarray) -> np.ndarray:
@@ -901,14 +883,6 @@ class ThemeModel:
             return np.zeros(X.shape[0])
         p = _soft_probs(X @ self.centroids_.T)
         return np.where(self.labels_ >= 0, p[np.arange(X.shape[0]), np.maximum(self.labels_, 0)], 0.0)
-
-
-def check_fitted(model: Any, attribute: str = "centroids_") -> None:
-    """Raise NotFittedError when ``model`` has not been fitted (sklearn's check_is_fitted, our error)."""
-    if not hasattr(model, attribute):
-        raise NotFittedError(
-            f"This {type(model).__name__} is not fitted yet.", hint="Call fit(...) before using it."
-        )
 
 
 def _compact(labels: np.ndarray) -> np.ndarray:
@@ -998,8 +972,6 @@ def assign_themes(
     InputError
         Unknown mode, missing columns, or embeddings that do not match the sentences.
     """
-    from insight.codeframe import Codeframe, CodeframeAssigner
-
     report = progress or (lambda *args: None)
     if config.mode not in MODES:
         raise InputError(f"Unknown theme mode {config.mode!r}.", hint=f"Use one of {', '.join(MODES)}.")
@@ -1044,8 +1016,6 @@ def assign_themes(
     if codeframe is None:
         codeframe = Codeframe.from_yaml(config.codeframe) if config.codeframe else Codeframe.default()
     if embedder is None:
-        from insight.registry import get_embedder
-
         embedder = get_embedder(EmbedConfig().backend)
     report("themes", 0, 2, f"assigning to {len(codeframe.themes)} codeframe themes")
     if isinstance(refit_from, CodeframeAssigner):

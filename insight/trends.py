@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from insight.errors import InvalidValueError
 from insight.schemas import Col
 
 PERIOD = "period"
@@ -73,8 +74,6 @@ def theme_trends(
     if freq == "auto":
         freq = "W" if (dates.max() - dates.min()).days <= _WEEKLY_MAX_DAYS else "M"
     if freq not in ("W", "M"):
-        from insight.errors import InvalidValueError
-
         raise InvalidValueError(f"freq must be 'auto', 'W' or 'M'; got {freq!r}.")
     periods = dates.dt.to_period(freq).dt.start_time
     base = pd.DataFrame({

@@ -12,9 +12,12 @@ typed into a comment may run: any JavaScript dialog fails the test.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
+
+from insight.ui.navigation import PAGES, page_key
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 HOSTILE = (
@@ -26,6 +29,7 @@ HOSTILE = (
 ERROR_SELECTOR = '[data-testid="stAlertContentError"], [data-testid="stException"]'  # st.error, tracebacks
 MIN_SUPPORT = 10  # customers per theme, so most themes of the small corpus get driver statistics
 UI_TIMEOUT_MS = 60_000
+HEADINGS = {"Start": "what your customers talk about", "Run": "Run the analysis"}  # the rest are titled as named
 ANALYSIS_TIMEOUT_MS = 300_000  # the real pipeline on ~300 comments, MiniLM on a shared CPU
 
 
@@ -49,6 +53,22 @@ def upload_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     )
     pd.concat([feedback, hostile], ignore_index=True).to_csv(folder / "feedback.csv", index=False)
     return {"feedback": folder / "feedback.csv", "customers": folder / "customers.csv"}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("title", PAGES)
+def test_every_page_opens_by_its_url(chromium_browser, streamlit_url, title):
+    """A page's own URL (``/drivers``) opens that page, in a fresh session, without an error."""
+    context = chromium_browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(f"{streamlit_url}/{page_key(title)}", wait_until="domcontentloaded")
+        heading = page.get_by_role("heading", name=HEADINGS.get(title, title)).first
+        heading.wait_for(timeout=UI_TIMEOUT_MS)
+        assert page.locator(ERROR_SELECTOR).count() == 0
+        assert urlparse(page.url).path == ("/" if title == PAGES[0] else f"/{page_key(title)}")  # the default is the root
+    finally:
+        context.close()
 
 
 def _open_page(page, name: str) -> None:

@@ -23,6 +23,10 @@ def test_every_setting_round_trips_through_a_dict():
     (lambda: InsightConfig.from_dict({"ingst": {}}), "Unknown section or setting 'ingst'"),
     (lambda: InsightConfig.from_dict({"text": {"split": True}}), "Unknown setting 'split' in [text]"),
     (lambda: InsightConfig.from_dict({"text": True}), "[text] must be a table of settings"),
+    (lambda: InsightConfig.from_dict({"ingst": {}}), "Did you mean 'ingest'?"),
+    (lambda: InsightConfig.from_dict({"drivers": {"alpah": 0.1}}), "Did you mean 'alpha'?"),
+    (lambda: InsightConfig().replace(sede=1), "Unknown section or setting 'sede'. Did you mean 'seed'?"),
+    (lambda: InsightConfig().replace(drivers__alpah=0.1), "Unknown setting 'alpah' in [drivers]. Did you mean 'alpha'?"),
 ])
 def test_a_bad_setting_is_one_config_error_naming_it(make, fragment):
     with pytest.raises(ConfigError) as info:
