@@ -245,7 +245,7 @@ def _caption(row: pd.Series, alpha: float) -> str:
             f"Only {int(row[Col.N_WITH])} customers mention {theme} (with an outcome recorded): "
             f"too few to rank it for {outcome}."
         )
-    if row["test"] in ("chi2", "fisher_exact"):
+    if outcome == CHURN or row["test"] in ("chi2", "fisher_exact"):
         verb = "churn" if outcome == CHURN else f"have {outcome}"
         text = (
             f"{who} {verb} {row['relative_risk']:.1f}× as often ({row['rate_with']:.0%} vs {row['rate_without']:.0%}; "
