@@ -17,6 +17,13 @@ small spurious churn gap for null themes, the adjusted model (all themes plus
 plan, region and tenure) does not. "price increase" is mentioned mostly by
 Basic customers (the high-churn plan) and has no effect of its own.
 
+Two more plants: an ``upsell`` flag (bought an upgrade or add-on, 0/1) whose
+log-odds "ease of use" raises (:data:`UPSELL_MODEL`), for drivers of an outcome
+the user picks; and a high-value, high-turnover niche (:data:`NICHE`): LATAM
+customers are worth more and mention "app crashes" more often, so their churn
+is above the median segment's too. The upsell flag draws from its own seeded
+stream, so adding it leaves the other columns' draws as they were.
+
 Same seed -> byte-identical files. Usage::
 
     python -m corpora.generate --size demo --seed 0 --out corpora/demo
@@ -41,7 +48,7 @@ from scipy.special import expit
 from corpora.phrases import CHATTER, OPENERS, PHRASES, SLOTS, THEME_PARENTS
 from insight.schemas import Col
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 
 PLANS = ("Basic", "Standard", "Premium")
 PLAN_SHARE = (0.45, 0.35, 0.20)
@@ -116,9 +123,20 @@ CLV_MODEL: dict[str, Any] = {
     "kind": "linear, clipped at 0",
     "intercept": 250.0,
     "plan": {"Basic": 0.0, "Standard": 350.0, "Premium": 950.0},
+    "region": {"NA": 0.0, "EU": 0.0, "APAC": 0.0, "LATAM": 300.0},
     "tenure_per_month": 15.0,
     "noise_sd": 120.0,
 }
+
+UPSELL_MODEL: dict[str, Any] = {
+    "kind": "logistic",
+    "column": "upsell",
+    "intercept": -2.0,
+    "plan": {"Basic": 0.0, "Standard": 0.3, "Premium": 0.6},
+    "theme_log_odds": {"ease of use": 1.2},
+}
+NICHE: dict[str, Any] = {"column": "region", "value": "LATAM", "theme": "app crashes", "mention_multiplier": 2.5}
+"""The planted high-value, high-turnover segment: higher CLV (CLV_MODEL region) and more mentions of a churn driver."""
 
 SIZES: dict[str, dict[str, Any]] = {
     "small": {"n_customers": 5000},
@@ -150,7 +168,8 @@ class Corpus:
     Attributes
     ----------
     customers : one row per customer: customer_id, plan, region, tenure_months,
-        monthly_revenue, clv, nps (nullable), churned ("Yes"/"No"), signup_date.
+        monthly_revenue, clv, nps (nullable), churned ("Yes"/"No"), signup_date,
+        upsell (0/1).
     feedback : one row per comment: comment_id, customer_id (as written, may
         differ in case/whitespace or be unknown), date, channel, rating, text.
     sentences : one row per written sentence: comment_id, sentence_idx, text,
@@ -358,7 +377,10 @@ def generate_corpus(
 
     # exposure: which themes each customer mentioned, independent across themes given the plan
     mention_p = _mention_probabilities(comment_rate)
-    mentioned = rng.random((n, n_themes)) < mention_p[plan]
+    niche = region == REGIONS.index(NICHE["value"])
+    niche_boost = np.where(niche[:, None] & (np.arange(n_themes) == THEMES.index(NICHE["theme"])),
+                           NICHE["mention_multiplier"], 1.0)
+    mentioned = rng.random((n, n_themes)) < np.minimum(mention_p[plan] * niche_boost, 1.0)
     commenter = mentioned.any(axis=1) | (rng.random(n) < P_CHATTER_ONLY)
     n_comments = np.where(commenter, 1 + rng.poisson(comments_per_commenter - 1, size=n), 0)
 
@@ -375,6 +397,9 @@ def generate_corpus(
         + rng.normal(0, CLV_MODEL["noise_sd"], n)
     clv = np.round(np.maximum(clv_raw, 0.0), 2)
     nps_observed_draw = rng.random(n) < NPS_MODEL["observed_share"]
+    upsell_theme = np.array([UPSELL_MODEL["theme_log_odds"].get(t, 0.0) for t in THEMES])
+    upsell_p = expit(_effects(UPSELL_MODEL, plan, region) + m @ upsell_theme)
+    upsell = np.random.default_rng([seed, 1]).random(n) < upsell_p
 
     ids = np.array([f"C{i + 1:0{width}d}" for i in range(n)], dtype=object)
 
@@ -483,6 +508,7 @@ def generate_corpus(
         Col.NPS: pd.array(nps_score, dtype="Int64"),
         Col.CHURNED: np.where(churned, "Yes", "No"),
         Col.SIGNUP_DATE: (first_day + pd.to_timedelta(signup_off, unit="D")).strftime("%Y-%m-%d"),
+        UPSELL_MODEL["column"]: upsell.astype(int),
     })
     customers.loc[~nps_observed, Col.NPS] = pd.NA
 
@@ -554,7 +580,9 @@ def _truth(*, seed: int, params: dict, mentioned: np.ndarray, churned: np.ndarra
             "churn": {**CHURN_MODEL, "theme_log_odds": {s.name: s.beta for s in THEME_SPECS}},
             "nps": {**NPS_MODEL, "theme_effects": {s.name: s.gamma for s in THEME_SPECS}},
             "clv": {**CLV_MODEL, "theme_effects": {s.name: s.delta for s in THEME_SPECS}},
+            "upsell": UPSELL_MODEL,
         },
+        "niche": NICHE,
         "empirical": {
             "churn_rate": _r(churned.mean()),
             "mean_nps": _r(nps_score[nps_score >= 0].mean()),

@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
         "--customer-col", action="append", default=[], metavar="ROLE=COLUMN",
         help="customer-table role mapping, repeatable, e.g. customer_id=Account churned=Status; ROLE= maps none",
     )
+    analyze.add_argument("--outcome", action="append", default=[], metavar="COLUMN",
+                         help="a binary or numeric customer column to find drivers of, besides churn, NPS and CLV (repeatable)")
     analyze.add_argument("--segments", metavar="COL,COL", help="customer columns to rank segments by (default: all categorical ones; tenure_band is derived)")
     analyze.add_argument("--seed", type=int, help="seed of every stochastic step (default: the config's, 0)")
     analyze.add_argument("--config", type=Path, help="TOML/JSON config file (InsightConfig)")
@@ -130,6 +132,8 @@ def _analyze(args: argparse.Namespace) -> int:
         config = config.replace(themes__min_confidence=args.min_confidence)
     if args.segments:
         config = config.replace(segments__columns=tuple(c.strip() for c in args.segments.split(",") if c.strip()))
+    if args.outcome:
+        config = config.replace(drivers__outcomes=tuple(args.outcome))
     roles = {
         role: col
         for role, col in {

@@ -194,6 +194,8 @@ class DriverConfig(_Checked):
     min_events : for churn, a theme also needs this many churners and this
         many retained customers among its mentioners (fewer: insufficient data).
     covariates : customer columns used by the adjusted models when present.
+    outcomes : customer columns analysed besides churn, NPS and CLV (a 0/1
+        column like churn, any other numeric one like CLV); each must exist.
     n_bootstrap : bootstrap draws for the median CLV difference.
     """
 
@@ -201,6 +203,7 @@ class DriverConfig(_Checked):
     min_support: int = 30
     min_events: int = 5
     covariates: tuple[str, ...] = ("plan", "region", "tenure_months")
+    outcomes: tuple[str, ...] = ()
     n_bootstrap: int = 500
     _limits: ClassVar = {
         "alpha": Range(0, 1, open_low=True, open_high=True), "min_support": Range(1), "min_events": Range(0),

@@ -6,7 +6,9 @@ table (customers without comments are part of the baseline):
 * ``"mentioned"``: the customer mentioned the theme in at least one comment;
 * ``"negative"``: the customer mentioned it negatively at least once.
 
-For each outcome present in the customer table:
+For each outcome present in the customer table (and each column the user picks
+in ``DriverConfig.outcomes``: a 0/1 column is analysed like churn, any other
+numeric column like CLV):
 
 * **churn** — churn rate with vs without, the difference with a Newcombe
   (hybrid Wilson score) interval, relative risk and odds ratio with intervals,
@@ -60,12 +62,14 @@ import pandas as pd
 
 from insight import kpi
 from insight.config import DriverConfig
-from insight.errors import InsufficientDataError, InvalidValueError
+from insight.errors import InsufficientDataError, InvalidValueError, MissingColumnError
 from insight.join import JoinResult
 from insight.schemas import OUTCOMES, OUTPUT_CONTRACT, Col
 from insight.types import Progress
 
 CHURN, NPS, CLV = OUTCOMES
+BINARY, SCORE, NUMERIC = "binary", "score", "numeric"
+"""Outcome kinds: 0/1 (churn statistics), the 0-10 NPS score, any other number (CLV statistics)."""
 EXPOSURES = ("mentioned", "negative")
 EXPOSURE = "exposure"
 FLAGS = "flags"
@@ -198,12 +202,10 @@ class DriverResult:
         level = f"{100 * (1 - self.alpha):.0f}%"
         lines = [f"Driver analysis of {self.n_customers:,} customers ({level} intervals, q = BH-adjusted p)."]
         t = self.to_frame("mentioned")
-        for outcome in OUTCOMES:
+        for outcome in dict.fromkeys(t[Col.OUTCOME]):
             rows = t[t[Col.OUTCOME] == outcome]
-            if rows.empty:
-                continue
             lines.append("")
-            lines.append(f"{_OUTCOME_TITLE[outcome]}:")
+            lines.append(f"{_title(outcome)}:")
             found = rows[rows[Col.ADJUSTED_Q_VALUE] <= self.alpha].sort_values(Col.ADJUSTED_P_VALUE)
             if found.empty:
                 lines.append("  No theme is significantly linked after adjustment.")
@@ -220,6 +222,10 @@ class DriverResult:
 
 
 _OUTCOME_TITLE = {CHURN: "Churn", NPS: "NPS", CLV: "Customer lifetime value"}
+
+
+def _title(outcome: str) -> str:
+    return _OUTCOME_TITLE.get(outcome, outcome)
 
 
 def _fmt_interval(low: float, high: float, fmt: str) -> str:
@@ -239,9 +245,10 @@ def _caption(row: pd.Series, alpha: float) -> str:
             f"Only {int(row[Col.N_WITH])} customers mention {theme} (with an outcome recorded): "
             f"too few to rank it for {outcome}."
         )
-    if outcome == CHURN:
+    if outcome == CHURN or row["test"] in ("chi2", "fisher_exact"):
+        verb = "churn" if outcome == CHURN else f"have {outcome}"
         text = (
-            f"{who} churn {row['relative_risk']:.1f}× as often ({row['rate_with']:.0%} vs {row['rate_without']:.0%}; "
+            f"{who} {verb} {row['relative_risk']:.1f}× as often ({row['rate_with']:.0%} vs {row['rate_without']:.0%}; "
             f"{level} {_fmt_interval(row['relative_risk_ci_low'], row['relative_risk_ci_high'], '.1f')}), "
             f"{100 * row[Col.EFFECT]:+.1f} pts"
         )
@@ -264,7 +271,7 @@ def _caption(row: pd.Series, alpha: float) -> str:
         )
     else:
         text = (
-            f"{who} have a mean CLV {abs(row[Col.EFFECT]):,.0f} {_direction(row[Col.EFFECT])} than the rest "
+            f"{who} have a mean {'CLV' if outcome == CLV else outcome} {abs(row[Col.EFFECT]):,.0f} {_direction(row[Col.EFFECT])} than the rest "
             f"({level} {_fmt_interval(row[Col.CI_LOW], row[Col.CI_HIGH], '+,.0f')}; median {row['median_difference']:+,.0f})"
         )
         adjusted = (
@@ -315,6 +322,47 @@ def _outcomes(customers: pd.DataFrame) -> dict[str, pd.Series]:
         if y.notna().sum() > 1:
             found[CLV] = y
     return found
+
+
+def _picked_outcomes(customers: pd.DataFrame, config: DriverConfig) -> dict[str, pd.Series]:
+    """The user's own outcome columns (``config.outcomes``) as float Series, refused loudly when unusable.
+
+    A picked column is never skipped in silence: the user asked for it.
+    """
+    found: dict[str, pd.Series] = {}
+    for name in config.outcomes:
+        if name not in customers:
+            raise MissingColumnError(
+                f"Outcome column {name!r} is not in the customer table (found: {', '.join(map(str, customers.columns))}).",
+                hint="Pick a binary (0/1) or numeric column of the customer table.",
+            )
+        if name in (Col.CHURNED, Col.NPS, Col.CLV, Col.CUSTOMER_ID):
+            raise InvalidValueError(f"{name!r} cannot be picked as an outcome: it is a customer id or already one of churn, NPS and CLV.")
+        if name in config.covariates:
+            raise InvalidValueError(
+                f"{name!r} is both an outcome and a covariate of the adjusted models.",
+                hint="Drop it from the driver covariates to analyse it as an outcome.",
+            )
+        raw = customers[name]
+        y = pd.to_numeric(raw.astype("boolean") if pd.api.types.is_bool_dtype(raw) else raw, errors="coerce").astype(float)
+        text = raw[y.isna() & raw.notna()]
+        if len(text):
+            raise InvalidValueError(
+                f"Outcome column {name!r} must hold numbers; found {', '.join(map(repr, text.astype(str).unique()[:5]))}.",
+                hint="Give yes/no outcomes as 0/1.",
+            )
+        if y.nunique() < 2:
+            raise InsufficientDataError(f"Outcome column {name!r} has fewer than two distinct values, so nothing can drive it.")
+        found[name] = y
+    return found
+
+
+def _kind(outcome: str, y: pd.Series) -> str:
+    """How an outcome is analysed: churn statistics for 0/1, NPS for the score, CLV statistics otherwise."""
+    fixed = {CHURN: BINARY, NPS: SCORE, CLV: NUMERIC}
+    if outcome in fixed:
+        return fixed[outcome]
+    return BINARY if y.dropna().isin([0.0, 1.0]).all() else NUMERIC
 
 
 def _covariate_design(customers: pd.DataFrame, names: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
@@ -495,7 +543,7 @@ class _Fit:
 
 
 def _fit_joint(
-    outcome: str, y: np.ndarray, exposed: pd.DataFrame, covariates: pd.DataFrame, themes: list[str]
+    outcome: str, binary: bool, y: np.ndarray, exposed: pd.DataFrame, covariates: pd.DataFrame, themes: list[str]
 ) -> _Fit:
     """One model: outcome ~ const + eligible theme indicators + covariates."""
     import statsmodels.api as sm
@@ -512,7 +560,7 @@ def _fit_joint(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            if outcome == CHURN:
+            if binary:
                 res = sm.Logit(y, X).fit(disp=0, maxiter=100, method="newton")
             else:
                 res = sm.OLS(y, X).fit(cov_type="HC1")
@@ -524,11 +572,11 @@ def _fit_joint(
     params, bse, pvalues, vcov = res.params, res.bse, res.pvalues, res.cov_params()
     coef, effect, excess = {}, {}, {}
     for i, theme in enumerate(kept_themes, start=1):
-        if outcome == CHURN and not (np.isfinite(bse[i]) and bse[i] < _SEPARATION_SE):
+        if binary and not (np.isfinite(bse[i]) and bse[i] < _SEPARATION_SE):
             flags[theme] = SEPARATION
             continue
         coef[theme] = (float(params[i]), float(bse[i]), float(pvalues[i]))
-        if outcome == CHURN:
+        if binary:
             effect[theme] = _discrete_change(params, vcov, X, i, np.ones(len(y), dtype=bool))
             mentioned = X[:, i] > 0
             att, se = _discrete_change(params, vcov, X, i, mentioned)
@@ -560,14 +608,14 @@ def analyze_drivers(
     random_state: int = 0,
     progress: Progress | None = None,
 ) -> DriverResult:
-    """Unadjusted and adjusted effects of every theme on churn, NPS and CLV.
+    """Unadjusted and adjusted effects of every theme on churn, NPS, CLV and the user's picked outcomes.
 
     Parameters
     ----------
     join : JoinResult
         Customers with their theme exposure (:func:`insight.join.join_customers`).
     config : DriverConfig
-        ``alpha``, ``min_support``, ``min_events``, ``covariates``, ``n_bootstrap``.
+        ``alpha``, ``min_support``, ``min_events``, ``covariates``, ``outcomes``, ``n_bootstrap``.
     random_state : int
         Seed of the bootstrap (median CLV difference).
     progress : callable, optional
@@ -582,7 +630,9 @@ def analyze_drivers(
     InsufficientDataError
         No comment matched a customer, no theme, or no outcome column.
     InvalidValueError
-        Churn not 0/1, NPS outside 0-10.
+        Churn not 0/1, NPS outside 0-10, a picked outcome not numeric.
+    MissingColumnError
+        A picked outcome is not in the customer table.
     """
     if join.n_comments_matched == 0:
         raise InsufficientDataError(
@@ -593,7 +643,7 @@ def analyze_drivers(
     if not join.themes:
         raise InsufficientDataError("No themes were found in the matched comments, so there is nothing to relate to outcomes.")
     customers = join.customers
-    outcomes = _outcomes(customers)
+    outcomes = {**_outcomes(customers), **_picked_outcomes(customers, config)}
     if not outcomes:
         raise InsufficientDataError(
             "The customer table has no usable outcome: a churn column with both churned and retained customers, "
@@ -610,7 +660,7 @@ def analyze_drivers(
         notes.append(f"Covariates not in the customer table, so not adjusted for: {', '.join(missing_cov)}.")
     for outcome, y in outcomes.items():
         if y.isna().any():
-            notes.append(f"{_OUTCOME_TITLE[outcome]} is known for {int(y.notna().sum()):,} of {len(y):,} customers; "
+            notes.append(f"{_title(outcome)} is known for {int(y.notna().sum()):,} of {len(y):,} customers; "
                          "the others are left out of its comparisons.")
     complete = design.notna().all(axis=1).to_numpy()
     if (~complete).any():
@@ -650,6 +700,7 @@ def _analyze_blocks(
             progress("drivers", done, len(blocks), f"{outcome} ~ themes {exposure}")
         counts = join.mentions if exposure == "mentioned" else join.negative_mentions
         y_all = outcomes[outcome]
+        kind = _kind(outcome, y_all)
         known = y_all.notna().to_numpy()
         y = y_all.to_numpy()[known]
         exposed = counts.loc[known] > 0
@@ -660,16 +711,16 @@ def _analyze_blocks(
             n1, n0 = int(mask.sum()), int((~mask).sum())
             row = {Col.THEME: theme, Col.OUTCOME: outcome, EXPOSURE: exposure, Col.N_WITH: n1, Col.N_WITHOUT: n0, FLAGS: ""}
             enough = min(n1, n0) >= config.min_support
-            if outcome == CHURN:
+            if kind == BINARY:
                 c1 = int(y[mask].sum())
                 enough = enough and min(c1, n1 - c1) >= config.min_events
                 # only a theme that enters the adjusted model can make it separate
                 if enough and (c1 == 0 or c1 == n1):
                     row[FLAGS] = _add_flag(row[FLAGS], SEPARATION)
             if n1 >= 2 and n0 >= 2:
-                if outcome == CHURN:
+                if kind == BINARY:
                     row.update(_churn_unadjusted(c1, n1, int(y[~mask].sum()), n0, alpha))
-                elif outcome == NPS:
+                elif kind == SCORE:
                     row.update(_nps_unadjusted(y[mask], y[~mask], nps_all, alpha))
                 else:
                     row.update(_clv_unadjusted(y[mask], y[~mask], alpha, config.n_bootstrap, rng))
@@ -681,17 +732,17 @@ def _analyze_blocks(
             block[theme] = row
         if eligible:
             fit_rows = complete[known]
-            fit = _fit_joint(outcome, y[fit_rows], exposed.loc[fit_rows], design.loc[known].loc[fit_rows], eligible)
+            fit = _fit_joint(outcome, kind == BINARY, y[fit_rows], exposed.loc[fit_rows], design.loc[known].loc[fit_rows], eligible)
             if fit.note:
                 notes.append(fit.note)
-            clv = _clv_values(customers, known)
+            clv = _clv_values(customers, known) if outcome == CHURN else None
             for theme in eligible:
                 row = block[theme]
                 if theme in fit.flags:
                     row[FLAGS] = _add_flag(row[FLAGS], fit.flags[theme])
                 if theme not in fit.coef:
                     continue
-                row.update(_adjusted_columns(outcome, fit, theme, alpha, clv, exposed[theme].to_numpy()))
+                row.update(_adjusted_columns(kind == BINARY, fit, theme, alpha, clv, exposed[theme].to_numpy()))
         rows.extend(block.values())
     if progress is not None:
         progress("drivers", len(blocks), len(blocks), "done")
@@ -706,14 +757,14 @@ def _clv_values(customers: pd.DataFrame, known: np.ndarray) -> pd.Series | None:
 
 
 def _adjusted_columns(
-    outcome: str, fit: _Fit, theme: str, alpha: float, clv: pd.Series | None, exposed: np.ndarray
+    binary: bool, fit: _Fit, theme: str, alpha: float, clv: pd.Series | None, exposed: np.ndarray
 ) -> dict[str, float]:
     from scipy.stats import norm
 
     z = norm.ppf(1 - alpha / 2)
     est, se, p = fit.coef[theme]
     out = {Col.ADJUSTED_P_VALUE: p}
-    if outcome != CHURN:
+    if not binary:
         out.update({Col.ADJUSTED_EFFECT: est, "adjusted_se": se, "adjusted_ci_low": est - z * se, "adjusted_ci_high": est + z * se})
         return out
     ame, ame_se = fit.effect[theme]
@@ -736,13 +787,13 @@ def _adjusted_columns(
 def _flag_confounding(table: pd.DataFrame, alpha: float) -> None:
     """Flag raw links that vanish (or flip) once adjusted.
 
-    For CLV the raw test is Mann-Whitney (a shift in distribution) while the
+    For CLV (and any numeric outcome) the raw test is Mann-Whitney (a shift in distribution) while the
     adjusted one is OLS on the mean, so a raw CLV link also needs its Welch mean
     interval to exclude zero: a median shift with an unchanged mean is not a link
     that adjustment "explains away".
     """
     mean_differs = (table[Col.CI_LOW] > 0) | (table[Col.CI_HIGH] < 0)
-    raw = (table[Col.Q_VALUE] <= alpha) & ((table[Col.OUTCOME] != CLV) | mean_differs)
+    raw = (table[Col.Q_VALUE] <= alpha) & ((table["test"] != "mann_whitney") | mean_differs)
     adj = table[Col.ADJUSTED_Q_VALUE] <= alpha
     tested = table[Col.ADJUSTED_P_VALUE].notna()
     confounded = raw & tested & ~adj
@@ -754,11 +805,11 @@ def _flag_confounding(table: pd.DataFrame, alpha: float) -> None:
 def _sorted(table: pd.DataFrame) -> pd.DataFrame:
     order = {o: i for i, o in enumerate(OUTCOMES)}
     key = pd.DataFrame({
-        "o": table[Col.OUTCOME].map(order), "e": table[EXPOSURE].map({e: i for i, e in enumerate(EXPOSURES)}),
+        "o": table[Col.OUTCOME].map(order).fillna(len(order)), "name": table[Col.OUTCOME], "e": table[EXPOSURE].map({e: i for i, e in enumerate(EXPOSURES)}),
         "unranked": table[Col.ADJUSTED_P_VALUE].isna() & table[Col.P_VALUE].isna(),
         "padj": table[Col.ADJUSTED_P_VALUE].fillna(2.0), "p": table[Col.P_VALUE].fillna(2.0), "t": table[Col.THEME],
     })  # fmt: skip
-    idx = key.sort_values(["o", "e", "unranked", "padj", "p", "t"], kind="stable").index
+    idx = key.sort_values(["o", "name", "e", "unranked", "padj", "p", "t"], kind="stable").index
     return table.loc[idx].reset_index(drop=True)
 
 

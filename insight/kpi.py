@@ -15,7 +15,7 @@ naming the argument and the value.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
@@ -342,7 +342,7 @@ def summarise_customers(customers: pd.DataFrame) -> dict[str, Any]:
     dict
         ``n_customers``, ``churn_rate`` (Estimate dict, percent), ``nps``
         (Estimate dict in points plus ``breakdown``), ``mean_clv`` (Estimate
-        dict, t-interval) and ``total_clv``.
+        dict, t-interval), ``total_clv`` and ``catalogue`` (:func:`catalogue`).
     """
     if not isinstance(customers, pd.DataFrame):
         raise InvalidValueError(f"customers must be a pandas DataFrame, got {type(customers).__name__}.")
@@ -368,4 +368,123 @@ def summarise_customers(customers: pd.DataFrame) -> dict[str, Any]:
             raise InvalidValueError(f"{Col.CLV} must be non-negative; got {int((arr < 0).sum())} negative value(s).")
         out["mean_clv"] = mean_estimate(arr).to_dict()
         out["total_clv"] = float(arr.sum())
+    out["catalogue"] = catalogue(customers)
+    return out
+
+
+# ---------------------------------------------------------------- catalogue
+
+ORDERS, REVENUE, CSAT, CONVERTED = "orders", "revenue", "csat", "converted"
+ACQUISITION_SPEND, SESSIONS, UPSELL, CROSS_SELL = "acquisition_spend", "sessions", "upsell", "cross_sell"
+KPI_INPUTS = (Col.CHURNED, Col.NPS, Col.CLV, Col.SIGNUP_DATE, Col.CHURN_DATE, ORDERS, REVENUE, CSAT, CONVERTED,
+              ACQUISITION_SPEND, SESSIONS, UPSELL, CROSS_SELL)
+"""Customer columns the catalogue reads, by their default names (``columns=`` maps them to others)."""
+
+SATISFIED = 4
+"""CSAT answers are 1-5; 4 and 5 count as satisfied."""
+
+
+def _flags(name: str, values: pd.Series) -> Estimate:
+    arr = _as_float_array(name, values)
+    bad = arr[(arr != 0) & (arr != 1)]
+    if bad.size:
+        raise InvalidValueError(f"{name} must hold 0/1; got {bad.size} other value(s), e.g. {bad[0]:g}.")
+    return _wilson(int(arr.sum()), int(arr.size))
+
+
+def _csat(values: pd.Series) -> Estimate:
+    arr = _as_float_array(CSAT, values)
+    if ((arr < 1) | (arr > 5)).any():
+        raise InvalidValueError(f"{CSAT} answers must be 1-5; found values from {arr.min():g} to {arr.max():g}.")
+    return csat(int((arr >= SATISFIED).sum()), int(arr.size))
+
+
+def _nonnegative(name: str, values: pd.Series) -> np.ndarray:
+    arr = _as_float_array(name, values)
+    if (arr < 0).any():
+        raise InvalidValueError(f"{name} must be non-negative; got {int((arr < 0).sum())} negative value(s).")
+    return arr
+
+
+def _aov(orders: pd.Series, revenue: pd.Series) -> Estimate:
+    """A ratio of sums, not a mean of customers: reported without an interval."""
+    n_orders = _nonnegative(ORDERS, orders).sum()
+    value = average_order_value(float(_nonnegative(REVENUE, revenue).sum()), n_orders)
+    return Estimate(value, math.nan, math.nan, int(n_orders))
+
+
+def period_counts(signup: pd.Series, churn_date: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, int, int]:
+    """Customers active at ``start``, active at ``end`` and signed up in (start, end].
+
+    Active at t: signed up on or before t and not churned by t (no churn date = still a customer).
+    """
+    def active(t: pd.Timestamp) -> int:
+        return int(((signup <= t) & ~(churn_date <= t)).sum())
+
+    return active(start), active(end), int(((signup > start) & (signup <= end)).sum())
+
+
+def _retention(signup: pd.Series, churn_date: pd.Series, months: int, *, churn: bool) -> Estimate:
+    """Retention (or its complement, churn) over the ``months`` ending at the latest date in the table."""
+    signup, churn_date = pd.to_datetime(signup), pd.to_datetime(churn_date)
+    end = max(signup.max(), churn_date.max())
+    start = end - pd.DateOffset(months=months)
+    kept = retention_rate(*period_counts(signup, churn_date, start, end))
+    if not churn:
+        return kept
+    return Estimate(100.0 - kept.value, 100.0 - kept.ci_high, 100.0 - kept.ci_low, kept.n, "%")
+
+
+_Compute = Callable[[list[pd.Series], int], Estimate]
+_CATALOGUE: dict[str, tuple[tuple[str, ...], str, _Compute]] = {
+    "churn_rate": ((Col.CHURNED,), "churned customers / customers x 100", lambda c, m: churn_rate(c[0])),
+    "nps": ((Col.NPS,), "% promoters (9-10) - % detractors (0-6)", lambda c, m: nps(c[0])),
+    "mean_clv": ((Col.CLV,), "mean customer lifetime value", lambda c, m: mean_estimate(_nonnegative(Col.CLV, c[0]))),
+    "retention_rate": ((Col.SIGNUP_DATE, Col.CHURN_DATE),
+                       "(customers at end - new customers) / customers at start x 100, over the period",
+                       lambda c, m: _retention(c[0], c[1], m, churn=False)),
+    "period_churn_rate": ((Col.SIGNUP_DATE, Col.CHURN_DATE), "100 - retention rate, over the period",
+                          lambda c, m: _retention(c[0], c[1], m, churn=True)),
+    "average_order_value": ((ORDERS, REVENUE), "revenue / number of orders", lambda c, m: _aov(c[0], c[1])),
+    "purchase_frequency": ((ORDERS,), "orders / customers", lambda c, m: mean_estimate(_nonnegative(ORDERS, c[0]))),
+    "repeat_purchase_rate": ((ORDERS,), "customers with more than one order / customers x 100",
+                             lambda c, m: repeat_purchase_rate(int((_nonnegative(ORDERS, c[0]) > 1).sum()), len(c[0]))),
+    "conversion_rate": ((CONVERTED,), "converted / customers x 100", lambda c, m: _flags(CONVERTED, c[0])),
+    "csat": ((CSAT,), f"answers {SATISFIED}-5 on a 1-5 scale / all answers x 100", lambda c, m: _csat(c[0])),
+    "cac": ((ACQUISITION_SPEND,), "sales and marketing spend / new customers",
+            lambda c, m: mean_estimate(_nonnegative(ACQUISITION_SPEND, c[0]))),
+    "engagement": ((SESSIONS,), "mean sessions (or minutes) per customer",
+                   lambda c, m: mean_estimate(_nonnegative(SESSIONS, c[0]))),
+    "upsell_rate": ((UPSELL,), "customers who upgraded / customers x 100", lambda c, m: _flags(UPSELL, c[0])),
+    "cross_sell_rate": ((CROSS_SELL,), "customers who bought another product / customers x 100",
+                        lambda c, m: _flags(CROSS_SELL, c[0])),
+}
+
+
+def catalogue(customers: pd.DataFrame, *, columns: dict[str, str] | None = None, months: int = 12) -> dict[str, Any]:
+    """Every KPI of DESIGN.md the customer table supports, and what the others need.
+
+    Each KPI's inputs are the :data:`KPI_INPUTS` columns (``columns`` maps an
+    input to another column name). A KPI is computed over the customers with
+    all its inputs known; rates and means carry their interval, AOV (a ratio of
+    sums) does not. Retention and period churn are over the ``months`` ending at
+    the latest signup or churn date.
+
+    Returns
+    -------
+    dict
+        KPI name -> ``{"formula", **Estimate.to_dict()}``, or ``{"formula",
+        "needs": [missing input, ...]}`` when its columns are absent or empty.
+    """
+    names = {k: (columns or {}).get(k, k) for k in KPI_INPUTS}
+    out: dict[str, Any] = {}
+    for kpi_name, (inputs, formula, compute) in _CATALOGUE.items():
+        needs = [names[i] for i in inputs if names[i] not in customers or customers[names[i]].isna().all()]
+        if needs:
+            out[kpi_name] = {"formula": formula, "needs": needs}
+            continue
+        frame = customers[[names[i] for i in inputs]]
+        # a missing churn date means "still a customer", not "unknown"
+        frame = frame.dropna(subset=frame.columns[:1]) if Col.CHURN_DATE in inputs else frame.dropna()
+        out[kpi_name] = {"formula": formula, **compute([frame[c] for c in frame.columns], months).to_dict()}
     return out

@@ -457,6 +457,7 @@ def to_html(result: Any, *, title: str = "insight report") -> str:
     charts = _Charts()
     sections = [
         _section("Headline KPIs", _kpi_cards(summary)),
+        _section("KPI catalogue", _table_html(_catalogue_table(summary))),
         _section("Themes", _table_html(tables["themes.csv"])),
         _section("Drivers", _drivers_html(tables["drivers.csv"], charts)),
         _section("Segments", charts.add(_segments_figure(tables["segments.csv"])) + _top_segments(tables["segments.csv"])),
@@ -544,6 +545,16 @@ def _kpi_cards(summary: dict[str, Any]) -> str:
         f'<div class="value">{value}</div><div class="ci">{note}</div></div>'
         for label, value, note in cards
     ) + "</div>"
+
+
+def _catalogue_table(summary: dict[str, Any]) -> pd.DataFrame:
+    """One row per KPI of :func:`insight.kpi.catalogue`: value and interval, or the columns it still needs."""
+    catalogue = (summary["kpis"] or {}).get("catalogue") or {}
+    return pd.DataFrame([
+        {"kpi": name, **{k: entry.get(k) for k in ("value", "ci_low", "ci_high", "n", "unit")},
+         "formula": entry["formula"], "needs": ", ".join(entry.get("needs", []))}
+        for name, entry in catalogue.items()
+    ])  # fmt: skip
 
 
 def _verbatims_html(sentences: pd.DataFrame) -> str:

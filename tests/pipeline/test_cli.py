@@ -35,7 +35,7 @@ def cli_out(small_corpus, tmp_path_factory):
     out = path.parent / "out"
     done = _insight(
         "analyze", "--feedback", str(path), "--customers", str(small_corpus.folder / "customers.csv"),
-        "--codeframe", "models/codeframe_default.yaml", "--out", str(out), "--quiet",
+        "--codeframe", "models/codeframe_default.yaml", "--out", str(out), "--quiet", "--outcome", "upsell",
     )
     assert done.returncode == 0, done.stderr
     assert "(2 flagged non-English)" in done.stdout and "personal data items redacted" in done.stdout
@@ -174,6 +174,14 @@ def test_summary_records_inputs_join_and_settings(cli_out):
     assert len(unmatched) == join["n_unmatched_ids"] > 0 and unmatched["n_comments"].sum() == join["n_comments_with_unmatched_id"]
     assert summary["settings"]["themes"]["codeframe"] == "models/codeframe_default.yaml"
     assert any("control for" in note for note in summary["driver_notes"])
+
+
+def test_outcome_flag_adds_the_picked_column_to_drivers_csv(cli_out):
+    out, _ = cli_out
+    assert json.loads((out / "summary.json").read_text())["settings"]["drivers"]["outcomes"] == ["upsell"]
+    drivers = pd.read_csv(out / "drivers.csv")
+    churn, upsell = (set(drivers.loc[drivers["outcome"] == o, "theme"]) for o in ("churn", "upsell"))
+    assert upsell == churn and len(upsell) > 1
 
 
 def test_themes_csv_carries_representative_sentences(cli_out):

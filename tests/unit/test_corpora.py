@@ -79,7 +79,7 @@ def test_different_seed_gives_different_files(written, tmp_path):
 
 def test_tables_have_the_documented_columns(corpus):
     assert list(corpus.customers.columns) == ["customer_id", "plan", "region", "tenure_months", "monthly_revenue",
-                                              "clv", "nps", "churned", "signup_date"]
+                                              "clv", "nps", "churned", "signup_date", "upsell"]
     assert list(corpus.feedback.columns) == ["comment_id", "customer_id", "date", "channel", "rating", "text"]
     assert list(corpus.sentences.columns) == ["comment_id", "sentence_idx", "text", "theme", "sentiment"]
 

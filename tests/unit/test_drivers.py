@@ -17,7 +17,7 @@ from insight.drivers import (
     _discrete_change,
     analyze_drivers,
 )
-from insight.errors import InsufficientDataError, InvalidValueError
+from insight.errors import InsufficientDataError, InvalidValueError, MissingColumnError
 from insight.join import join_customers
 from insight.schemas import OUTPUT_CONTRACT
 
@@ -239,3 +239,52 @@ def test_clv_median_shift_with_equal_means_is_not_called_confounded():
     row = _row(analyze_drivers(join_customers(comments, themes, customers)), "docs", "clv")
     assert row.q_value <= 0.05 and row.ci_low < 0 < row.ci_high  # the premise: rank test yes, mean no
     assert CONFOUNDED not in row["flags"].split(";")
+
+
+# ---------------------------------------------------------------- outcomes the user picks
+
+_SAME_STATISTICS = ["theme", "exposure", "n_with", "n_without", "effect", "ci_low", "ci_high", "p_value",
+                    "adjusted_effect", "adjusted_ci_low", "adjusted_ci_high", "adjusted_p_value", "test"]
+
+
+@pytest.mark.parametrize(("picked", "standard"), [("left", "churned"), ("spend", "clv")])
+def test_picked_outcome_gets_the_statistics_of_its_kind(picked, standard):
+    comments, themes, customers = simulate(n=1500)
+    customers = customers.assign(**{picked: customers[standard]})
+    result = analyze_drivers(join_customers(comments, themes, customers), config=DriverConfig(outcomes=(picked,)))
+    t = result.table
+    name = {"churned": "churn", "clv": "clv"}[standard]
+    mine = t[t.outcome == picked][_SAME_STATISTICS].reset_index(drop=True)
+    theirs = t[t.outcome == name][_SAME_STATISTICS].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, theirs)
+    assert t[t.outcome == picked]["revenue_at_risk"].isna().all()  # revenue at risk belongs to churn only
+    assert f"{picked}:" in result.summary()
+
+
+def test_unusable_picked_outcomes_are_refused_not_skipped():
+    comments, themes, customers = simulate(n=300)
+    join = join_customers(comments, themes, customers.assign(tier=np.where(customers.clv > 800, "gold", "tin")))
+    with pytest.raises(MissingColumnError, match="'upsell'"):
+        analyze_drivers(join, config=DriverConfig(outcomes=("upsell",)))
+    with pytest.raises(InvalidValueError, match="'tier' must hold numbers"):
+        analyze_drivers(join, config=DriverConfig(outcomes=("tier",)))
+    with pytest.raises(InvalidValueError, match="covariate"):
+        analyze_drivers(join, config=DriverConfig(outcomes=("tenure_months",)))
+
+
+def test_picked_outcome_recovers_the_planted_upsell_driver_on_the_generated_corpus():
+    generate = pytest.importorskip("corpora.generate")
+    from bench.drivers_recovery import truth_comment_themes
+    from insight.ingest import ingest_customers
+
+    corpus = generate.generate_corpus(seed=0, **generate.SIZES["small"])
+    customers = ingest_customers(corpus.customers).data
+    join = join_customers(corpus.feedback, truth_comment_themes(corpus.sentences), customers)
+    table = analyze_drivers(join, config=DriverConfig(outcomes=("upsell",))).to_frame()
+    upsell = table[table.outcome == "upsell"].set_index("theme")
+    planted = corpus.truth["outcome_models"]["upsell"]["theme_log_odds"]
+    assert planted == {"ease of use": 1.2}
+    row = upsell.loc["ease of use"]
+    assert row.adjusted_q_value <= 0.05 and row.adjusted_effect > 0
+    assert np.log(row.adjusted_odds_ratio_ci_low) <= 1.2 <= np.log(row.adjusted_odds_ratio_ci_high)
+    assert upsell.index[0] == "ease of use"  # ranked first among the themes

@@ -181,9 +181,66 @@ def test_summarise_customers_uses_what_is_there_and_is_json_serialisable():
 
 def test_summarise_customers_without_kpi_columns_gives_none():
     out = kpi.summarise_customers(pd.DataFrame({Col.CUSTOMER_ID: ["a"], Col.NPS: [np.nan]}))
+    catalogue = out.pop("catalogue")
     assert out == {"n_customers": 1, "churn_rate": None, "nps": None, "mean_clv": None, "total_clv": None}
+    assert catalogue["nps"]["needs"] == [Col.NPS] and catalogue["churn_rate"]["needs"] == [Col.CHURNED]
 
 
 def test_summarise_customers_accepts_boolean_churn():
     out = kpi.summarise_customers(pd.DataFrame({Col.CHURNED: [True, False, False, False]}))
     assert out["churn_rate"]["value"] == 25.0
+
+
+# ---------------------------------------------------------------- catalogue
+
+
+def _estimate(entry: dict) -> kpi.Estimate:
+    return kpi.Estimate(**{k: math.nan if entry[k] is None else entry[k] for k in ("value", "ci_low", "ci_high", "n", "unit")})
+
+
+def test_catalogue_retention_is_the_design_worked_example():
+    # 1000 customers at the start, 100 of them churn, 200 sign up: 1100 at the end, retention 90%
+    old, new = pd.Timestamp("2023-01-01"), pd.Timestamp("2024-03-01")
+    signup = [old] * 1000 + [new] * 200
+    churned_on = [pd.Timestamp("2024-06-01")] * 100 + [pd.NaT] * 1100
+    out = kpi.catalogue(pd.DataFrame({Col.SIGNUP_DATE: signup, Col.CHURN_DATE: churned_on}))
+    assert _estimate(out["retention_rate"]) == kpi.retention_rate(1000, 1100, 200)
+    assert out["retention_rate"]["value"] == pytest.approx(90.0)
+    assert out["period_churn_rate"]["value"] == pytest.approx(10.0)
+    assert out["period_churn_rate"]["ci_low"] == pytest.approx(100 - out["retention_rate"]["ci_high"])
+
+
+def test_catalogue_computes_each_kpi_from_its_columns_by_hand():
+    customers = pd.DataFrame({
+        Col.CUSTOMER_ID: list("abcde"),
+        "orders": [1, 3, 2, 0, 4], "revenue": [10.0, 60.0, 40.0, 0.0, 90.0],
+        "csat": [5, 4, 3, 2, np.nan], "converted": [1, 0, 1, 1, 0], "acquisition_spend": [100.0, 200.0, 300.0, np.nan, np.nan],
+        "sessions": [2.0, 4.0, 6.0, 8.0, 10.0], "upsell": [0, 0, 1, 0, 0], "cross_sell": [1, 1, 0, 0, 0],
+    })  # fmt: skip
+    out = kpi.catalogue(customers)
+    json.dumps(out)
+    assert out["average_order_value"]["value"] == pytest.approx(200.0 / 10) and out["average_order_value"]["ci_low"] is None
+    assert _estimate(out["purchase_frequency"]) == kpi.mean_estimate([1, 3, 2, 0, 4])  # 2 orders per customer
+    assert _estimate(out["repeat_purchase_rate"]) == kpi.repeat_purchase_rate(3, 5)  # b, c, e: 60%
+    assert _estimate(out["csat"]) == kpi.csat(2, 4)  # 5 and 4 of four answers: 50%
+    assert _estimate(out["conversion_rate"]) == kpi.conversion_rate(3, 5)
+    assert out["cac"]["value"] == pytest.approx(kpi.cac(600.0, 3)) and out["cac"]["n"] == 3
+    assert out["engagement"]["value"] == pytest.approx(6.0)
+    assert out["upsell_rate"]["value"] == pytest.approx(20.0) and out["cross_sell_rate"]["value"] == pytest.approx(40.0)
+    assert all("formula" in entry for entry in out.values())
+
+
+def test_catalogue_lists_what_a_missing_kpi_needs_and_takes_other_column_names():
+    customers = pd.DataFrame({"n_orders": [1, 2, 2], Col.SIGNUP_DATE: pd.to_datetime(["2024-01-01"] * 3)})
+    out = kpi.catalogue(customers, columns={"orders": "n_orders"})
+    assert out["average_order_value"] == {"formula": "revenue / number of orders", "needs": ["revenue"]}
+    assert out["retention_rate"]["needs"] == [Col.CHURN_DATE]
+    assert out["repeat_purchase_rate"]["value"] == pytest.approx(200 / 3)
+    assert "value" not in out["csat"] and out["csat"]["needs"] == ["csat"]
+
+
+def test_catalogue_refuses_values_outside_a_kpi_scale():
+    with pytest.raises(InvalidValueError, match="1-5"):
+        kpi.catalogue(pd.DataFrame({"csat": [1, 7]}))
+    with pytest.raises(InvalidValueError, match="upsell must hold 0/1"):
+        kpi.catalogue(pd.DataFrame({"upsell": [0, 2]}))

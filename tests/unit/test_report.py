@@ -451,6 +451,14 @@ def test_html_report_sections_and_charts(html_report):
     assert "[EMAIL]" in html_report and not EMAIL.search(_outside_plotly_bundle(html_report))
 
 
+def test_html_report_lists_the_kpi_catalogue_with_what_is_missing(html_report):
+    head, rows = _table_rows(_section_html(html_report, "KPI catalogue"))
+    table = {row[0]: dict(zip(head, row)) for row in rows}
+    assert table["churn_rate"]["value"] == "33.3" and table["churn_rate"]["ci_low"] == "9.68"  # 2 of 6 churned
+    assert table["churn_rate"]["formula"] == "churned customers / customers x 100" and table["churn_rate"]["needs"] == ""
+    assert table["average_order_value"]["needs"] == "orders, revenue" and table["average_order_value"]["value"] == ""
+
+
 def test_html_report_without_customers_still_renders():
     document = to_html(_run_result(with_customers=False))
     assert document.count("Plotly.newPlot(") == 1  # trends only

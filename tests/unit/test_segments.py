@@ -73,3 +73,16 @@ def test_niche_view_reuses_a_given_segment_table(join):
     reused = high_value_high_churn(join, config=config, cells=cells)
     assert not reused.empty
     pd.testing.assert_frame_equal(reused, high_value_high_churn(join, config=config))
+
+
+@pytest.mark.parametrize(("size", "seed"), [("demo", 0), ("small", 1)])
+def test_planted_niche_of_the_generated_corpus_is_found(size, seed):
+    generate = pytest.importorskip("corpora.generate")
+    from bench.drivers_recovery import analyse_corpus
+
+    corpus = generate.generate_corpus(seed=seed, **generate.SIZES[size])
+    join, drivers = analyse_corpus(corpus)
+    niche = corpus.truth["niche"]
+    hot = high_value_high_churn(join, drivers)
+    assert (hot.segment_column.iloc[0], hot.segment_value.iloc[0]) == (niche["column"], niche["value"])
+    assert hot.top_themes.iloc[0].split(";")[0] == niche["theme"]
