@@ -582,6 +582,15 @@ def test_upload_run_merge_and_export_end_to_end():
     assert not at.exception and not at.error, _texts(at.error)
     after = _table(at, "themes:table")[Col.THEME].tolist()
     assert "merged theme" in after and names[0] not in after and names[1] not in after
+    # a codeframe run now: the sensitivity control re-assigns with a stricter confidence
+    before = at.session_state[ui.STATE_RESULT].kpis["theme_coverage"]
+    assert any("are unclassified" in t and "have no topic" in t for t in _texts(at.caption))
+    at.slider(key="themes:coverage:slider").set_value(0.8).run()
+    at.button(key="themes:coverage:apply").click().run(timeout=120)
+    assert not at.exception and not at.error, _texts(at.error)
+    stricter = at.session_state[ui.STATE_RESULT]
+    assert stricter.config.themes.min_confidence == 0.8
+    assert stricter.kpis["theme_coverage"]["unclassified"] >= before["unclassified"]
 
     _goto(at, "Drivers")
     assert at.radio(key="drivers:outcome").options
