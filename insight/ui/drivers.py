@@ -12,7 +12,7 @@ from insight.ui import (
     _drivers_table,
     _guard,
     _nav_button,
-    _no_result,
+    _opened,
     _skipped_warning,
     _table,
     _theme_palette,
@@ -44,9 +44,7 @@ def _with_units(rows: pd.DataFrame, outcome: str) -> pd.DataFrame:
 
 def render_drivers(result: Any, *, key: str) -> None:
     """Per outcome: the forest chart, plain-language captions, impact vs volume, revenue at risk."""
-    st.title("Drivers")
-    if result is None:
-        _no_result(key)
+    if not _opened("Drivers", result, key=key):
         return
     table = _drivers_table(result)
     if table is None:

@@ -6,14 +6,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from insight.ui import _guard, _no_result, _table
+from insight.ui import _guard, _opened, _table
 
 
 def render_export(result: Any, *, key: str) -> None:
     """Download every table as CSV (formula-safe), the Excel workbook and the HTML report."""
-    st.title("Export")
-    if result is None:
-        _no_result(key)
+    if not _opened("Export", result, key=key):
         return
     from insight import report
 

@@ -9,14 +9,12 @@ import streamlit as st
 from insight import charts
 from insight.schemas import SENTIMENT_FALLBACK
 from insight.text import language_summary
-from insight.ui import _estimate_text, _no_result, _table, md_escape
+from insight.ui import _estimate_text, _opened, _table, md_escape
 
 
 def render_overview(result: Any, *, key: str) -> None:
     """Headline KPIs as metric cards, sentiment, and volume by channel and over time."""
-    st.title("Overview")
-    if result is None:
-        _no_result(key)
+    if not _opened("Overview", result, key=key):
         return
     kpis = result.kpis or {}
     cards = st.columns(5)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from insight import charts
 from insight.schemas import Col
-from insight.ui import _guard, _no_result, _skipped_warning, _table
+from insight.ui import _guard, _opened, _skipped_warning, _table
 
 
 def _picked_segments(result: Any, *, key: str) -> tuple[pd.DataFrame | None, Any]:
@@ -40,9 +40,7 @@ def _picked_segments(result: Any, *, key: str) -> tuple[pd.DataFrame | None, Any
 
 def render_segments(result: Any, *, key: str) -> None:
     """Priority heat map, the top-10 actions, and the high-value high-turnover niches."""
-    st.title("Segments")
-    if result is None:
-        _no_result(key)
+    if not _opened("Segments", result, key=key):
         return
     segments = result.segments
     if segments is None or segments.empty:

@@ -17,7 +17,7 @@ from insight.ui import (
     _NONE,
     _ProgressWidget,
     _guard,
-    _no_result,
+    _opened,
     _table,
     md_escape,
 )
@@ -94,9 +94,7 @@ def _render_verbatims(result: Any, *, key: str) -> None:
 
 def render_themes(result: Any, *, key: str) -> None:
     """Theme table, verbatims of one theme with filters, and the codeframe editor."""
-    st.title("Themes")
-    if result is None:
-        _no_result(key)
+    if not _opened("Themes", result, key=key):
         return
     if result.themes.empty:
         st.info("No themes were found. Add themes to the codeframe below and re-assign.")

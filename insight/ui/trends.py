@@ -7,14 +7,12 @@ import streamlit as st
 
 from insight import charts
 from insight.schemas import Col
-from insight.ui import _no_result, _table, _theme_palette, md_escape
+from insight.ui import _opened, _table, _theme_palette, md_escape
 
 
 def render_trends(result: Any, *, key: str) -> None:
     """Theme volume and sentiment over time, spikes and emerging themes marked."""
-    st.title("Trends")
-    if result is None:
-        _no_result(key)
+    if not _opened("Trends", result, key=key):
         return
     trends = result.trends
     if trends is None or trends.empty:

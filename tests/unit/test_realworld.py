@@ -141,7 +141,8 @@ def test_contrast_gives_each_theme_its_own_sentiment(sentiment_model):
 
 def test_model_files_are_hash_checked(tmp_path):
     import insight.embed as embed
-    from insight.encoder import BRANCH_PATH, BRANCH_SHA256, IDF_PATH, IDF_SHA256, check_sha256, load_idf
+    from insight.embed import check_sha256
+    from insight.encoder import BRANCH_PATH, BRANCH_SHA256, IDF_PATH, IDF_SHA256, load_idf
 
     assert load_idf().shape == (30522,)
     assert embed.sha256_file(BRANCH_PATH) == BRANCH_SHA256
@@ -152,6 +153,6 @@ def test_model_files_are_hash_checked(tmp_path):
         raw[len(raw) // 2] ^= 0xFF
         copy.write_bytes(bytes(raw))
         with pytest.raises(ModelIntegrityError, match="sha256"):
-            check_sha256(copy, digest, "a model file")
+            check_sha256(copy, digest, "a model file", hint="restore it")
     with pytest.raises(ModelIntegrityError, match="not found"):
         load_idf(tmp_path / "missing.npy")
