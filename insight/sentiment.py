@@ -35,7 +35,7 @@ import pandas as pd
 
 from insight import embed
 from insight.config import EmbedConfig, SentimentConfig
-from insight.embed import sha256_file
+from insight.embed import check_sha256, sha256_file
 from insight.errors import InputError, InsufficientDataError, ModelIntegrityError, NotFittedError
 from insight.schemas import SENTIMENT_LABELS, Col
 
@@ -323,12 +323,8 @@ class SentimentModel:
             available = sorted(p.stem for p in directory.glob("*.npz"))
             raise InputError(f"No sentiment model {name!r} in {directory}.", hint=f"Available: {available}.")
         meta = json.loads(card.read_text(encoding="utf-8"))
-        found = sha256_file(weights)
-        if found != meta.get("sha256"):
-            raise ModelIntegrityError(
-                f"Sentiment weights {weights} have sha256 {found}, expected {meta.get('sha256')}.",
-                hint="The file was modified or corrupted; reinstall insight or retrain with models/train_sentiment.py.",
-            )
+        check_sha256(weights, str(meta.get("sha256")), "The sentiment head's weights",
+                     hint="Reinstall insight or retrain with models/train_sentiment.py.")
         if tuple(meta["classes"]) != CLASSES or tuple(meta["lexicon_features"]) != LEXICON_FEATURES:
             raise ModelIntegrityError(f"Sentiment model {name!r} was built for another feature spec.")
         with np.load(weights, allow_pickle=False) as arrays:
