@@ -55,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not adapt the sentiment head to the file's own score column (stars/NPS as weak labels; on by default)",
     )
+    analyze.add_argument("--engine", choices=("local", "dask"),
+                         help="where the sentence-level work runs: here (default) or as Dask tasks")
+    analyze.add_argument("--scheduler", metavar="ADDRESS",
+                         help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster)")
+    analyze.add_argument("--workers", type=int, metavar="N", help="workers of the local Dask cluster (default 2)")
+    analyze.add_argument("--device", choices=("auto", "cpu", "cuda"),
+                         help="where MiniLM runs: auto (default: the GPU when PyTorch sees one), cpu or cuda")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -134,6 +141,12 @@ def _analyze(args: argparse.Namespace) -> int:
         config = config.replace(segments__columns=tuple(c.strip() for c in args.segments.split(",") if c.strip()))
     if args.outcome:
         config = config.replace(drivers__outcomes=tuple(args.outcome))
+    if args.scheduler and not args.engine:
+        args.engine = "dask"
+    for flag, key in ((args.engine, "engine__engine"), (args.scheduler, "engine__scheduler"),
+                      (args.workers, "engine__n_workers"), (args.device, "embed__device")):
+        if flag is not None:
+            config = config.replace(**{key: flag})
     roles = {
         role: col
         for role, col in {
