@@ -485,13 +485,13 @@ def _run_partitioned(clock: _StageClock, config: InsightConfig, fb: Any, cust: A
                           report=_partition_report(clock, "embed", len(items)))
         comments = pd.concat([c for c, _ in first], ignore_index=True)
         redactions = {kind: sum(r[kind] for _, r in first) for kind in first[0][1]}
-        head, sentiment_kpis = _partition_head(clock, config, first[0][0], bases[0])
-        sample, sample_vectors = _theme_sample(bases, config)
+        sample, sample_vectors = _shard_sample(bases, config)
+        head, sentiment_kpis = _partition_head(clock, config, comments, sample, sample_vectors.get("sentiment"))
         embedder = embed.embedder_for(config.embed)
         if codeframe is None and config.themes.codeframe and config.themes.mode != "discover":
             codeframe = Codeframe.from_yaml(config.themes.codeframe)
         fitted = clock.run(
-            "themes", themes.assign_themes, sample, sample_vectors, config=config.themes, embedder=embedder,
+            "themes", themes.assign_themes, sample, sample_vectors["topic"], config=config.themes, embedder=embedder,
             codeframe=None if codeframe is None else redact_codeframe(codeframe), random_state=config.seed,
             cache_dir=_cache_dir(config), progress=clock.stage_progress("themes"),
         )
@@ -545,32 +545,38 @@ def _embed_partition(item: tuple[pd.DataFrame, str], *, config: InsightConfig, f
     return text_result.comments, dict(text_result.redactions)
 
 
-def _partition_head(clock: _StageClock, config: InsightConfig, comments: pd.DataFrame, base: Path) -> tuple[Any, dict]:
-    """The sentiment head, adapted to the file's scores on the first partition (None: the lexicon)."""
-    if not Path(f"{base}.sentiment.npy").is_file():
+def _partition_head(clock: _StageClock, config: InsightConfig, comments: pd.DataFrame, sample: pd.DataFrame,
+                    head_vectors: np.ndarray | None) -> tuple[Any, dict]:
+    """The sentiment head, adapted to the file's scores on the sampled comments (None: the lexicon)."""
+    if head_vectors is None:
         return None, {SENTIMENT_FALLBACK: "Sentiment comes from the lexicon alone (VADER, clause-scoped): "
                                           "the MiniLM sentiment head is not installed."}
     head = sentiment.SentimentModel.load(config.sentiment.model)
     if not config.sentiment.adapt_to_scores:
         return head, {}
-    sentences, (head_vectors,) = engine.read_shard(base, "sentiment")
-    head, report = clock.run("sentiment", sentiment.adapt_from_comments, comments, sentences, head_vectors,
+    sampled = comments[comments[Col.COMMENT_ID].isin(sample[Col.COMMENT_ID])]
+    head, report = clock.run("sentiment", sentiment.adapt_from_comments, sampled, sample, head_vectors,
                              config=config.sentiment, model=head, random_state=config.seed)
     return head, {"sentiment_adaptation": report}
 
 
-def _theme_sample(bases: list[Path], config: InsightConfig) -> tuple[pd.DataFrame, np.ndarray]:
-    """A seeded sample of about ``config.engine.sample_sentences`` sentences drawn evenly from every shard."""
+def _shard_sample(bases: list[Path], config: InsightConfig) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Every sentence of a seeded sample of comments drawn evenly from every shard (about
+    ``config.engine.sample_sentences`` sentences), with its vectors: what the themes are
+    fitted on and the sentiment head adapts on."""
     sizes = [len(pd.read_parquet(f"{base}.parquet", columns=[Col.SENTENCE_ID])) for base in bases]
     share = min(1.0, config.engine.sample_sentences / max(sum(sizes), 1))
+    keys = ("topic", "sentiment") if Path(f"{bases[0]}.sentiment.npy").is_file() else ("topic",)
     rng = np.random.default_rng(config.seed)
-    frames, vectors = [], []
+    frames, vectors = [], {key: [] for key in keys}
     for base in bases:
-        frame, (topic,) = engine.read_shard(base, "topic")
-        keep = np.sort(rng.choice(len(frame), round(share * len(frame)), replace=False))
-        frames.append(frame.iloc[keep])
-        vectors.append(topic[keep])
-    return pd.concat(frames, ignore_index=True), np.vstack(vectors)
+        frame, arrays = engine.read_shard(base, *keys)
+        ids = frame[Col.COMMENT_ID].unique()
+        keep = frame[Col.COMMENT_ID].isin(ids[rng.random(len(ids)) < share]).to_numpy()
+        frames.append(frame[keep])
+        for key, array in zip(keys, arrays):
+            vectors[key].append(array[keep])
+    return pd.concat(frames, ignore_index=True), {key: np.vstack(v) for key, v in vectors.items()}
 
 
 def _assign_partition(base: str, *, config: InsightConfig, model: Any, head: Any) -> tuple[pd.DataFrame, pd.DataFrame, int]:
