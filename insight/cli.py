@@ -38,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--score-col", help="column holding a rating / NPS / CSAT score")
     analyze.add_argument(
         "--customer-col", action="append", default=[], metavar="ROLE=COLUMN",
-        help="customer-table role mapping, repeatable, e.g. customer_id=Account churned=Status; ROLE= maps none",
+        help="customer-table role mapping, repeatable, e.g. customer_id=Account churned=Status; ROLE= maps none. "
+             "KPI roles too: orders, revenue, csat, converted, acquisition_spend, sessions, upsell, cross_sell, "
+             "signup_date, churn_date (e.g. orders=n_purchases)",
     )
     analyze.add_argument("--outcome", action="append", default=[], metavar="COLUMN",
                          help="a binary or numeric customer column to find drivers of, besides churn, NPS and CLV (repeatable)")
@@ -55,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not adapt the sentiment head to the file's own score column (stars/NPS as weak labels; on by default)",
     )
+    analyze.add_argument("--engine", choices=("local", "dask"),
+                         help="where the sentence-level work runs: here (default) or as Dask tasks")
+    analyze.add_argument("--scheduler", metavar="ADDRESS",
+                         help="Dask scheduler address, e.g. tcp://host:8786 (default: a local cluster)")
+    analyze.add_argument("--workers", type=int, metavar="N", help="workers of the local Dask cluster (default 2)")
+    analyze.add_argument("--device", choices=("auto", "cpu", "cuda"),
+                         help="where MiniLM runs: auto (default: the GPU when PyTorch sees one), cpu or cuda")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -134,6 +143,12 @@ def _analyze(args: argparse.Namespace) -> int:
         config = config.replace(segments__columns=tuple(c.strip() for c in args.segments.split(",") if c.strip()))
     if args.outcome:
         config = config.replace(drivers__outcomes=tuple(args.outcome))
+    if args.scheduler and not args.engine:
+        args.engine = "dask"
+    for flag, key in ((args.engine, "engine__engine"), (args.scheduler, "engine__scheduler"),
+                      (args.workers, "engine__n_workers"), (args.device, "embed__device")):
+        if flag is not None:
+            config = config.replace(**{key: flag})
     roles = {
         role: col
         for role, col in {

@@ -132,6 +132,8 @@ class EmbedConfig(_Checked):
     """Which embedding backend (a registry name) and where its cache lives.
 
     cache_dir : None means ``$INSIGHT_CACHE_DIR`` or ``~/.cache/insight``.
+    device : where MiniLM runs: "auto" takes the GPU (half precision) when PyTorch
+        sees one, else the CPU; "cuda" without a GPU is an error.
     fast_above : with the default backend, a run of more sentences than this uses
         fast mode (``static.v1``) instead and says so; 0 keeps the default at any
         size. 100,000 sentences take the default NLP stage about 7 minutes on two
@@ -142,8 +144,9 @@ class EmbedConfig(_Checked):
     batch_size: int = 64
     cache_dir: str | None = None
     use_cache: bool = True
+    device: str = "auto"
     fast_above: int = 100_000
-    _limits: ClassVar = {"batch_size": Range(1), "fast_above": Range(0)}
+    _limits: ClassVar = {"batch_size": Range(1), "device": ("auto", "cpu", "cuda"), "fast_above": Range(0)}
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,33 @@ class SegmentConfig(_Checked):
 
 
 @dataclass(frozen=True)
+class EngineConfig(_Checked):
+    """Where and in what pieces a run's sentence-level work is done.
+
+    engine : "local" runs the partitions in this process; "dask" runs them as Dask
+        tasks (on ``scheduler``, or on a local cluster of ``n_workers`` processes).
+    partition_rows : comments per partition; a partition's vectors are the most the
+        run holds in memory at once.
+    partitioned_above : inputs with more comments take the partitioned path even on
+        the local engine (smaller ones run in one pass, as before).
+    sample_sentences : sentences the themes are fitted on in a partitioned run; the
+        rest are assigned to the fitted themes.
+    workdir : folder for the partitions' shards (None: under the cache folder); with
+        a remote scheduler it must be storage every worker can reach.
+    """
+
+    engine: str = "local"
+    scheduler: str | None = None
+    n_workers: int = 2
+    partition_rows: int = 50_000
+    partitioned_above: int = 100_000
+    sample_sentences: int = 60_000
+    workdir: str | None = None
+    _limits: ClassVar = {"engine": ("local", "dask"), "n_workers": Range(1), "partition_rows": Range(100),
+                         "partitioned_above": Range(0), "sample_sentences": Range(100)}
+
+
+@dataclass(frozen=True)
 class InsightConfig(_Checked):
     """All settings of one run. ``seed`` drives every stochastic part (0 to 2**32 - 1)."""
 
@@ -237,6 +267,7 @@ class InsightConfig(_Checked):
     sentiment: SentimentConfig = field(default_factory=SentimentConfig)
     drivers: DriverConfig = field(default_factory=DriverConfig)
     segments: SegmentConfig = field(default_factory=SegmentConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
     _limits: ClassVar = {"seed": Range(0, MAX_SEED)}
 
     def to_dict(self) -> dict[str, Any]:
@@ -316,12 +347,17 @@ _SECTION = {cls.__name__: f"{name}." for name, cls in typing.get_type_hints(Insi
             if dataclasses.is_dataclass(cls)}  # "DriverConfig" -> "drivers.", for messages
 
 
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"Did you mean 'x'? "`` for the closest known name (a typo), else ``""``: for messages about unknown names."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"Did you mean {close[0]!r}? " if close else ""
+
+
 def _reject_unknown(data: Iterable[Any], known: list[str], what: str, where: str) -> None:
     """ConfigError naming the unknown keys, the closest valid name (a typo) and every valid name."""
     unknown = [str(k) for k in data if k not in known]
     if unknown:
-        close = difflib.get_close_matches(unknown[0], known, n=1)
-        guess = f"Did you mean {close[0]!r}? " if close else ""
+        guess = did_you_mean(unknown[0], known)
         raise ConfigError(
             f"Unknown {what} {', '.join(map(repr, unknown))}{' in ' + where if where else ''}.",
             hint=f"{guess}Valid names{' in ' + where if where else ''}: {', '.join(known)}. See insight/config.py.",

@@ -82,8 +82,9 @@ class Registry(Generic[T]):
 # --------------------------------------------------------------------------- embedders
 
 
-# Every factory takes ``cache_dir`` (the run's cache root) so callers can build any
-# embedder the same way; only those that keep files of their own use it.
+# Every factory takes ``cache_dir`` (the run's cache root) and ``device`` so callers can
+# build any embedder the same way; only those that keep files of their own use the
+# first, only the MiniLM ones the second.
 
 
 def _minilm_v1(*, cache_dir: Any = None, **kwargs: Any) -> Embedder:
@@ -107,14 +108,14 @@ def _encoder_output(name: str) -> Callable[..., Embedder]:
     return build
 
 
-def _tfidf_lsa_v1(*, cache_dir: Any = None, **kwargs: Any) -> Embedder:
+def _tfidf_lsa_v1(*, cache_dir: Any = None, device: str = "cpu", **kwargs: Any) -> Embedder:
     require("sklearn", "scikit-learn", purpose="The 'tfidf_lsa.v1' embedder")
     from insight.embed import TfidfLsaEmbedder
 
     return TfidfLsaEmbedder(**kwargs)
 
 
-def _model2vec_v1(**kwargs: Any) -> Embedder:
+def _model2vec_v1(*, device: str = "cpu", **kwargs: Any) -> Embedder:
     require("model2vec", "model2vec", purpose="The 'model2vec.v1' embedder")
     from insight.embed import Model2VecEmbedder
 

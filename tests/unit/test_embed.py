@@ -265,3 +265,30 @@ def test_embedder_for_keeps_derived_models_under_the_configured_cache(tmp_path):
 
     embedder = embedder_for(EmbedConfig(backend="model2vec.v1", cache_dir=str(tmp_path)))
     assert embedder.model_dir == tmp_path / "models" / "model2vec.v1"
+
+
+def test_device_auto_is_the_cpu_without_a_gpu_and_cuda_is_refused_clearly():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    assert embed_mod.resolve_device("auto") == "cpu"
+    assert embed_mod.resolve_device("cpu") == "cpu"
+    with pytest.raises(InputError, match="sees no CUDA GPU"):
+        embed_mod.resolve_device("cuda")
+    with pytest.raises(InputError, match="Unknown device"):
+        embed_mod.resolve_device("tpu")
+
+
+def test_reduced_precision_path_gives_the_same_vectors_within_rounding():
+    """The GPU path casts the encoder to half precision; bfloat16 on the CPU exercises the same casts."""
+    torch = pytest.importorskip("torch")
+    from insight.encoder import MiniLMEncoder
+
+    full = MiniLMEncoder(with_sentiment=True).encode(SENTENCES)
+    half = MiniLMEncoder(with_sentiment=True, dtype=torch.bfloat16).encode(SENTENCES)
+    assert half.keys() == full.keys()
+    for name in full:
+        assert half[name].dtype == np.float32
+        cosines = (full[name] * half[name]).sum(axis=1)
+        assert cosines.min() > 0.995, name
+        assert not np.array_equal(full[name], half[name])  # it really ran in another precision
