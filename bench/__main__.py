@@ -3,7 +3,8 @@
 Names: quality (= sentiment + themes + throughput), sentiment, themes, throughput,
 drivers, outcomes (the planted upsell driver found through a picked outcome),
 robustness (hostile inputs), realworld (themes and sentiment on real
-feedback). Default: quality, realworld, drivers, outcomes and robustness. Each
+feedback), fast (fast mode's figures beside the default's). Default: quality,
+realworld, fast, drivers, outcomes and robustness. Each
 benchmark says clearly when the public datasets (../shared/datasets) are missing.
 """
 from __future__ import annotations
@@ -24,8 +25,9 @@ BENCHMARKS = {
     "outcomes": "bench.outcomes",
     "robustness": "bench.robustness",
     "realworld": "bench.realworld",
+    "fast": "bench.fast",
 }
-DEFAULT = ("quality", "realworld", "drivers", "outcomes", "robustness")
+DEFAULT = ("quality", "realworld", "fast", "drivers", "outcomes", "robustness")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -122,8 +122,8 @@ def _model2vec_v1(*, device: str = "cpu", **kwargs: Any) -> Embedder:
     return Model2VecEmbedder(**kwargs)
 
 
-def _static_v1(*, cache_dir: Any = None, batch_size: Any = None) -> Embedder:
-    """Fast mode; ``batch_size`` is ignored: the default's 64 would split work that is cheapest in one piece."""
+def _static_v1(*, cache_dir: Any = None, device: str = "cpu", batch_size: Any = None) -> Embedder:
+    """Fast mode (CPU only); ``batch_size`` is ignored: the default's 64 would split work that is cheapest in one piece."""
     from insight.static import StaticEmbedder
 
     return StaticEmbedder()

@@ -13,6 +13,7 @@ rather than re-encoding every sentence with MiniLM.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import json
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from insight.config import EmbedConfig
 from insight.embed import _as_text_list, _report, check_sha256
 from insight.errors import ModelIntegrityError
 from insight.sentiment import (
@@ -139,6 +141,18 @@ def load_static_from(directory: Path, expected: dict[str, str]) -> StaticVectors
 def load_static() -> StaticVectors:
     """The shipped static model, verified and loaded once per process."""
     return load_static_from(STATIC_DIR, STATIC_SHA256)
+
+
+def choose_backend(config: EmbedConfig, n_comments: int) -> tuple[EmbedConfig, str | None]:
+    """``config`` with fast mode chosen for an input above ``config.fast_above`` comments, and the note saying so.
+
+    Only the default backend is replaced: any other was chosen on purpose.
+    """
+    if config.backend != EmbedConfig().backend or not 0 < config.fast_above < n_comments:
+        return config, None
+    note = (f"{n_comments:,} comments (more than embed.fast_above = {config.fast_above:,}): using the fast static "
+            f"embedder ({STATIC}); pass --embedder {config.backend} to force the default")
+    return dataclasses.replace(config, backend=STATIC), note
 
 
 class StaticEmbedder:

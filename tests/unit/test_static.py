@@ -67,3 +67,16 @@ def test_fast_embedder_matches_whole_sentence_tokenization():
 def test_fast_sentiment_head_gets_obvious_cases_right(text, label):
     pred = StaticSentimentModel.load().predict([text])
     assert pred["sentiment_label"].iat[0] == label
+
+
+def test_fast_mode_is_chosen_only_for_the_default_backend_above_the_threshold():
+    from insight.config import EmbedConfig
+    from insight.static import choose_backend
+
+    config, note = choose_backend(EmbedConfig(fast_above=100), 101)
+    assert config.backend == "static.v1"
+    assert "101 comments" in note and "--embedder minilm-idf.v1" in note
+    assert choose_backend(EmbedConfig(fast_above=100), 100) == (EmbedConfig(fast_above=100), None)
+    assert choose_backend(EmbedConfig(fast_above=0), 10**9)[1] is None
+    chosen = EmbedConfig(backend="minilm.v1", fast_above=100)
+    assert choose_backend(chosen, 10**6) == (chosen, None)
