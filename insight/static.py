@@ -38,11 +38,11 @@ MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 STATIC = "static.v1"
 STATIC_DIR = MODELS_DIR / "embed" / STATIC
 STATIC_SHA256 = {
-    "model.safetensors": "0aa13c20db2065223ae58336fb961cbe2e8d94f77e61ec59ebf83b96059bd7c1",
+    "model.safetensors": "e29a291e0b16c27da8808e539dae400750c2791cb80fe529ad26b6bc95957559",
     "tokenizer.json": "dd33465341c98889c3338356b6200c8b232b89af5f1b7aa8e6ee1d4d7a699631",
 }
 HEAD_PATH = MODELS_DIR / "sentiment" / f"{STATIC}.npz"
-HEAD_SHA256 = "ec583f53ad3a89dce07c5214d5a5b173772f4eda883f95ba11fe69d7c65cf7c1"
+HEAD_SHA256 = "ae937756af67c5fce669af880c40829053914ebb4bbb6ea14ead532e4de5c2d2"
 RESTORE = "Restore it from the repository (git checkout -- models/) or rebuild it with models/build_static.py."
 
 
