@@ -12,18 +12,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from insight import drivers, embed, ingest, join, kpi, segments, sentiment, store, text, themes, trends
+from insight import drivers, embed, ingest, join, kpi, segments, sentiment, store, text, theme_stats, themes, trends
 from insight.codeframe import Codeframe
 from insight.config import InsightConfig
-from insight.errors import InsufficientDataError, InvalidValueError, MissingColumnError, MissingDependencyError
+from insight.errors import InsufficientDataError, InvalidValueError, MissingColumnError
 from insight.privacy import redact_codeframe
-from insight.schemas import COVERAGE, SENTIMENT_FALLBACK, SKIPPED, Col
+from insight.schemas import COVERAGE, Col
 from insight.summary import RunSummary, summarize
-from insight.types import Progress
+from insight.types import Embedder, Progress, ThemeSource
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from insight.drivers import DriverResult
+    from insight.ingest import IngestResult
+    from insight.join import JoinResult
+    from insight.sentiment import SentimentModel
 
 STAGES = ("ingest", "text", "embed", "sentiment", "themes", "join", "drivers", "segments", "trends")
 
@@ -48,9 +56,9 @@ class RunResult:
         theme_confidence. Unclassified sentences have no row.
     themes : one row per theme: theme_id, theme, parent, keywords, description,
         representatives, n_sentences, n_comments, share, avg_sentiment.
-    theme_model : ThemeModel (discovery), CodeframeAssigner (codeframe) or, for a
-        run loaded from the store, its Codeframe; ``theme_model.to_codeframe()``
-        always gives the editable codeframe.
+    theme_model : a :class:`insight.types.ThemeSource`: ThemeModel (discovery),
+        CodeframeAssigner (codeframe) or, for a run loaded from the store, its
+        Codeframe; ``theme_model.to_codeframe()`` always gives the editable codeframe.
     embeddings : float32 array, one row per sentence (same order as ``sentences``).
     join : JoinResult or None (no customer table).
     drivers : DriverResult or None.
@@ -61,6 +69,8 @@ class RunResult:
     timings : seconds spent per stage.
     sentiment_model : the SentimentModel that scored the sentences (adapted to the
         file's scores when it was), or None (lexicon fallback, or a loaded run).
+    skipped : customer-side stages left out of the run, each with the reason.
+    sentiment_fallback : why sentiment came from the lexicon alone, or None.
 
     Examples
     --------
@@ -69,34 +79,31 @@ class RunResult:
     >>> result.save("runs/2026-12")  # doctest: +SKIP
     """
 
-    feedback: Any
-    customers: Any
+    feedback: IngestResult
+    customers: IngestResult | None
     comments: pd.DataFrame
     sentences: pd.DataFrame
     assignments: pd.DataFrame
     themes: pd.DataFrame
-    theme_model: Any
-    embeddings: Any
-    join: Any
-    drivers: Any
+    theme_model: ThemeSource
+    embeddings: np.ndarray
+    join: JoinResult | None
+    drivers: DriverResult | None
     segments: pd.DataFrame | None
     trends: pd.DataFrame | None
     kpis: dict[str, Any]
     config: InsightConfig
     timings: dict[str, float] = field(default_factory=dict)
-    sentiment_model: Any = None
-
-    @property
-    def skipped(self) -> dict[str, str]:
-        """Customer-side stages left out of the run, each with the reason (stored in ``kpis``)."""
-        return dict(self.kpis.get(SKIPPED) or {})
+    sentiment_model: SentimentModel | None = None
+    skipped: dict[str, str] = field(default_factory=dict)
+    sentiment_fallback: str | None = None
 
     @property
     def notes(self) -> list[str]:
         """What limits the figures: each skipped stage and why, and a sentiment fallback."""
         notes = [f"{stage} skipped: {reason}" for stage, reason in self.skipped.items()]
-        if SENTIMENT_FALLBACK in self.kpis:
-            notes.append(str(self.kpis[SENTIMENT_FALLBACK]))
+        if self.sentiment_fallback is not None:
+            notes.append(self.sentiment_fallback)
         return notes
 
     def summary(self, top: int = 10) -> RunSummary:
@@ -132,48 +139,11 @@ class _StageClock:
         return report
 
 
-def _ingested(source: Any, kind: str, roles: dict[str, str] | None, config: InsightConfig) -> Any:
+def _ingested(source: Any, kind: str, roles: dict[str, str] | None, config: InsightConfig) -> IngestResult:
     if isinstance(source, ingest.IngestResult):
         return source
     reader = ingest.ingest_feedback if kind == "feedback" else ingest.ingest_customers
     return reader(source, roles=roles, config=config.ingest)
-
-
-def comment_themes(sentences: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
-    """One row per (comment, theme): the mean sentiment of the comment's sentences on
-    that theme (the theme's own clause where a sentence contrasts two themes) and
-    whether any of them was negative."""
-    if Col.THEME_SENTIMENT_SCORE in assignments.columns:
-        merged = assignments[[Col.SENTENCE_ID, Col.THEME, Col.THEME_SENTIMENT_SCORE, Col.THEME_SENTIMENT_LABEL]].rename(
-            columns={Col.THEME_SENTIMENT_SCORE: Col.SENTIMENT_SCORE, Col.THEME_SENTIMENT_LABEL: Col.SENTIMENT_LABEL}
-        ).merge(sentences[[Col.SENTENCE_ID, Col.COMMENT_ID]], on=Col.SENTENCE_ID)
-    else:
-        merged = assignments[[Col.SENTENCE_ID, Col.THEME]].merge(
-            sentences[[Col.SENTENCE_ID, Col.COMMENT_ID, Col.SENTIMENT_SCORE, Col.SENTIMENT_LABEL]], on=Col.SENTENCE_ID
-        )
-    merged["negative"] = merged[Col.SENTIMENT_LABEL].eq("negative")
-    out = merged.groupby([Col.COMMENT_ID, Col.THEME], sort=True).agg(
-        sentiment_score=(Col.SENTIMENT_SCORE, "mean"), negative=("negative", "any")
-    )
-    return out.reset_index()
-
-
-def _theme_stats(themes: pd.DataFrame, ct: pd.DataFrame, n_comments: int) -> pd.DataFrame:
-    """Add comment counts, share and mean sentiment to the theme table."""
-    stats = ct.groupby(Col.THEME).agg(n_comments=(Col.COMMENT_ID, "nunique"), avg_sentiment=(Col.SENTIMENT_SCORE, "mean"))
-    out = themes.merge(stats, left_on=Col.THEME, right_index=True, how="left")
-    out["n_comments"] = out["n_comments"].fillna(0).astype(int)
-    out["share"] = out["n_comments"] / max(n_comments, 1)
-    return out.sort_values("n_comments", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def _comments_with_themes(comments: pd.DataFrame, ct: pd.DataFrame) -> pd.DataFrame:
-    names = ct.groupby(Col.COMMENT_ID)[Col.THEME].agg(list).to_dict()
-    out = comments.copy()
-    # a plain object column of Python lists: pandas' Arrow-backed string ids would
-    # otherwise turn the mapped lists into an Arrow list column Parquet cannot round-trip
-    out[Col.THEMES] = pd.Series([names.get(cid, []) for cid in out[Col.COMMENT_ID]], index=out.index, dtype=object)
-    return out
 
 
 def _themes_onwards(
@@ -181,13 +151,13 @@ def _themes_onwards(
     config: InsightConfig,
     comments: pd.DataFrame,
     sentences: pd.DataFrame,
-    vectors: Any,
-    customers: Any,
+    vectors: np.ndarray,
+    customers: IngestResult | None,
     *,
-    embedder: Any,
-    codeframe: Any,
-    sentiment_model: Any,
-    refit_from: Any = None,
+    embedder: Embedder,
+    codeframe: Codeframe | None,
+    sentiment_model: SentimentModel | None,
+    refit_from: ThemeSource | None = None,
 ) -> dict[str, Any]:
     """Theme assignment and every stage after it: shared by a full run and a re-assignment.
 
@@ -220,21 +190,22 @@ def _themes_onwards(
         embed_sentiment=lambda texts: embed.embed_texts(texts, config=sentiment_config),
         model=sentiment_model,
     )
-    ct = comment_themes(sentences, assignments)
+    ct = theme_stats.comment_themes(sentences, assignments)
     n_assigned = assignments[Col.SENTENCE_ID].nunique()
     n_topical = len(sentences) - theme_result.n_no_topic
     coverage = {"sentences": len(sentences), "no_topic": theme_result.n_no_topic,
                 "unclassified": n_topical - n_assigned,
                 "unclassified_share": round((n_topical - n_assigned) / n_topical, 4) if n_topical else 0.0}
-    comments = _comments_with_themes(comments, ct)
+    comments = theme_stats.comments_with_themes(comments, ct)
     out: dict[str, Any] = {
         "comments": comments,
         "assignments": assignments,
-        "themes": _theme_stats(theme_result.themes, ct, len(comments)),
+        "themes": theme_stats.theme_stats(theme_result.themes, ct, len(comments)),
         "theme_model": theme_result.model,
         "join": None,
         "drivers": None,
         "segments": None,
+        "skipped": {},
     }
     kpis: dict[str, Any] = {COVERAGE: coverage}
     if customers is not None:
@@ -242,7 +213,7 @@ def _themes_onwards(
         out["join"] = joined
         kpis.update(kpi.summarise_customers(customers.data))
         kpis["match_rate"] = joined.match_rate
-        skipped: dict[str, str] = {}
+        skipped = out["skipped"]
         out["drivers"] = _unless_short(
             clock, skipped, "drivers", drivers.analyze_drivers, joined,
             config=config.drivers, random_state=config.seed, progress=clock.stage_progress("drivers"),
@@ -250,8 +221,6 @@ def _themes_onwards(
         out["segments"] = _unless_short(
             clock, skipped, "segments", segments.segment_table, joined, out["drivers"], config=config.segments
         )
-        if skipped:
-            kpis[SKIPPED] = skipped
     out["trends"] = clock.run("trends", trends.theme_trends, comments, ct)
     out["kpis"] = kpis
     return out
@@ -325,12 +294,18 @@ def run_pipeline(
     vectors = clock.run(
         "embed", embed.embed_texts, texts, config=config.embed, embedder=embedder, progress=clock.stage_progress("embed")
     )
-    sentences, sentiment_kpis, sentiment_model = _sentiment(clock, config, text_result, vectors)
+    scored = clock.run(
+        "sentiment", sentiment.score_stage, text_result.sentences, text_result.comments, vectors,
+        embed_config=config.embed, config=config.sentiment, random_state=config.seed,
+        progress=clock.stage_progress("sentiment"),
+    )
+    sentences = scored.sentences
     comments = sentiment.aggregate_comments(sentences, text_result.comments, config=config.sentiment)
     out = _themes_onwards(clock, config, comments, sentences, vectors, cust, embedder=embedder, codeframe=codeframe,
-                          sentiment_model=sentiment_model)
+                          sentiment_model=scored.model)
     out["kpis"]["redactions"] = dict(text_result.redactions)
-    out["kpis"].update(sentiment_kpis)
+    if scored.adaptation is not None:
+        out["kpis"]["sentiment_adaptation"] = scored.adaptation
     agreement = sentiment.score_agreement(comments, by=Col.CHANNEL)
     if agreement is not None:
         out["kpis"]["sentiment_score_agreement"] = agreement
@@ -341,53 +316,21 @@ def run_pipeline(
         embeddings=vectors,
         config=config,
         timings=clock.timings,
-        sentiment_model=sentiment_model,
+        sentiment_model=scored.model,
+        sentiment_fallback=scored.fallback,
         **out,
     )
 
 
-def _sentiment(clock: _StageClock, config: InsightConfig, text_result: Any, vectors: Any) -> tuple[pd.DataFrame, dict, Any]:
-    """Sentence sentiment from the head on the sentiment vectors (adapted to the file's scores unless
-    turned off), what to report, and the model used (None for the lexicon).
-
-    The head reads MiniLM vectors: with another theme backend they are made once
-    here, for adaptation and scoring. Where sentence-transformers or torch is not
-    installed (a TF-IDF/LSA-only setup) the clause-scoped lexicon scores instead,
-    and the run says so rather than failing after the text stage.
-    """
-    texts = text_result.sentences[Col.ANALYSIS_TEXT].tolist()
-    try:
-        head_vectors = vectors if config.embed.backend == sentiment.EMBEDDER else clock.run(
-            "sentiment", embed.embed_texts, texts, config=dataclasses.replace(config.embed, backend=sentiment.EMBEDDER),
-            progress=clock.stage_progress("sentiment"),
-        )
-    except MissingDependencyError as exc:
-        kpis: dict[str, Any] = {SENTIMENT_FALLBACK: f"Sentiment comes from the lexicon alone (VADER, clause-scoped): {exc}"}
-        if config.sentiment.adapt_to_scores:
-            kpis["sentiment_adaptation"] = {"skipped": "adapting needs the MiniLM sentiment head"}
-        return clock.run("sentiment", sentiment.lexicon_scores, text_result.sentences, config=config.sentiment), kpis, None
-    kpis = {}
-    head = sentiment.SentimentModel.load(config.sentiment.model)
-    if config.sentiment.adapt_to_scores:
-        head, kpis["sentiment_adaptation"] = clock.run(
-            "sentiment", sentiment.adapt_from_comments, text_result.comments, text_result.sentences, head_vectors,
-            config=config.sentiment, model=head, random_state=config.seed,
-        )
-    sentences = clock.run(
-        "sentiment", sentiment.score_sentences, text_result.sentences, head_vectors, config=config.sentiment, model=head
-    )
-    return sentences, kpis, head
-
-
-def _sentiment_model(result: RunResult) -> Any:
+def _sentiment_model(result: RunResult) -> SentimentModel | None:
     """The run's sentiment model; a saved run's is the configured head (a file adaptation is not stored)."""
-    if result.sentiment_model is not None or SENTIMENT_FALLBACK in result.kpis:
+    if result.sentiment_model is not None or result.sentiment_fallback is not None:
         return result.sentiment_model
     return sentiment.SentimentModel.load(result.config.sentiment.model)
 
 
 def reassign(
-    result: RunResult, codeframe: Any, *, min_confidence: float | None = None, progress: Progress | None = None
+    result: RunResult, codeframe: Codeframe, *, min_confidence: float | None = None, progress: Progress | None = None
 ) -> RunResult:
     """Re-assign themes with an edited codeframe (or another ``min_confidence``) and recompute what depends on them.
 
@@ -403,7 +346,7 @@ def reassign(
     if min_confidence is not None:
         themes = dataclasses.replace(themes, min_confidence=min_confidence)
     config = dataclasses.replace(result.config, themes=themes)
-    embedder = getattr(result.theme_model, "embedder", None)  # a live codeframe assigner's, already in the space
+    embedder = result.theme_model.embedder  # a live codeframe assigner's, already in the space
     if embedder is None:
         embedder = embed.embedder_for(config.embed)
         if not getattr(embedder, "cacheable", True):

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +33,12 @@ import numpy as np
 import pandas as pd
 
 from insight import embed
+from insight.backends import check_sha256, sha256_file
 from insight.config import EmbedConfig, SentimentConfig
 from insight.emoji import emojis_as_words
-from insight.backends import check_sha256, sha256_file
-from insight.errors import InputError, InsufficientDataError, ModelIntegrityError, NotFittedError
+from insight.errors import InputError, InsufficientDataError, MissingDependencyError, ModelIntegrityError, NotFittedError
 from insight.schemas import SENTIMENT_LABELS, Col
+from insight.types import Progress
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models" / "sentiment"
 CLASSES = SENTIMENT_LABELS  # ("negative", "neutral", "positive")
@@ -703,3 +704,59 @@ def adapt_from_comments(
         return model, {"skipped": exc.message}
     return adapted, {**report, "channel": channel}
 
+
+
+@dataclass
+class SentimentStageResult:
+    """What the sentiment stage gives a run.
+
+    Attributes
+    ----------
+    sentences : the sentences with sentiment_score and sentiment_label.
+    model : the SentimentModel that scored them (adapted when it was), or None: the lexicon scored.
+    adaptation : the adaptation report (:func:`adapt_from_comments`), or None when adapting is off.
+    fallback : why the lexicon scored instead of the head, or None.
+    """
+
+    sentences: pd.DataFrame
+    model: SentimentModel | None
+    adaptation: dict | None = None
+    fallback: str | None = None
+
+
+def score_stage(
+    sentences: pd.DataFrame,
+    comments: pd.DataFrame,
+    vectors: np.ndarray,
+    *,
+    embed_config: EmbedConfig,
+    config: SentimentConfig = SentimentConfig(),
+    random_state: int = 0,
+    progress: Progress | None = None,
+) -> SentimentStageResult:
+    """Sentence sentiment from the head (adapted to the file's scores unless turned off), or the lexicon.
+
+    ``vectors`` are the run's sentence vectors, reused when the theme backend
+    (``embed_config.backend``) is the head's :data:`EMBEDDER`; otherwise the head's
+    vectors are made here. Where sentence-transformers or torch is not installed
+    (a TF-IDF/LSA-only setup) the clause-scoped lexicon scores instead, and the
+    result says why rather than the run failing after the text stage.
+    """
+    try:
+        head_vectors = vectors if embed_config.backend == EMBEDDER else embed.embed_texts(
+            sentences[Col.ANALYSIS_TEXT].tolist(), config=replace(embed_config, backend=EMBEDDER),
+            progress=progress,
+        )
+    except MissingDependencyError as exc:
+        return SentimentStageResult(
+            lexicon_scores(sentences, config=config),
+            None,
+            adaptation={"skipped": "adapting needs the MiniLM sentiment head"} if config.adapt_to_scores else None,
+            fallback=f"Sentiment comes from the lexicon alone (VADER, clause-scoped): {exc}",
+        )
+    head, adaptation = SentimentModel.load(config.model), None
+    if config.adapt_to_scores:
+        head, adaptation = adapt_from_comments(
+            comments, sentences, head_vectors, config=config, model=head, random_state=random_state
+        )
+    return SentimentStageResult(score_sentences(sentences, head_vectors, config=config, model=head), head, adaptation)
