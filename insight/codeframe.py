@@ -160,7 +160,7 @@ class Codeframe:
 
     @property
     def embedder(self) -> None:
-        """None: a codeframe alone (a loaded run's theme model) has no embedder (see :class:`insight.types.ThemeSource`)."""
+        """None: a codeframe alone (a loaded run's theme model) has no embedder (:class:`insight.types.ThemeSource`)."""
         return None
 
     @property

@@ -36,7 +36,13 @@ from insight import embed
 from insight.backends import check_sha256, sha256_file
 from insight.config import EmbedConfig, SentimentConfig
 from insight.emoji import emojis_as_words
-from insight.errors import InputError, InsufficientDataError, MissingDependencyError, ModelIntegrityError, NotFittedError
+from insight.errors import (
+    InputError,
+    InsufficientDataError,
+    MissingDependencyError,
+    ModelIntegrityError,
+    NotFittedError,
+)
 from insight.schemas import SENTIMENT_LABELS, Col
 from insight.types import Progress
 
@@ -703,7 +709,6 @@ def adapt_from_comments(
     except InsufficientDataError as exc:
         return model, {"skipped": exc.message}
     return adapted, {**report, "channel": channel}
-
 
 
 @dataclass

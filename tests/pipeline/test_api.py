@@ -58,7 +58,9 @@ def test_a_run_saved_with_notes_in_its_kpis_loads_them_as_fields(analyzed, tmp_p
 
 
 def test_skipped_stages_and_fallbacks_are_numbered_notes(small_run):
-    result = dataclasses.replace(small_run, skipped={"drivers": "no outcome column <b>"}, sentiment_fallback="lexicon alone")
+    result = dataclasses.replace(
+        small_run, skipped={"drivers": "no outcome column <b>"}, sentiment_fallback="lexicon alone"
+    )
     assert result.skipped == {"drivers": "no outcome column <b>"}
     assert result.notes == ["drivers skipped: no outcome column <b>", "lexicon alone"]
     text = str(result.summary())
