@@ -49,4 +49,4 @@ lint: $(STAMP)
 	$(BIN)/python -m compileall -q insight corpora bench tests app.py
 
 clean:
-	rm -rf $(VENV) $(DEMO) corpora/large
+	rm -rf $(VENV) $(DEMO) corpora/large corpora/scale

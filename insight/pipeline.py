@@ -8,26 +8,29 @@ the app a progress widget.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-from insight import drivers, embed, ingest, join, kpi, segments, sentiment, store, text, theme_stats, themes, trends
+from insight import (
+    drivers, embed, engine, ingest, join, kpi, segments, sentiment, store, text, theme_stats, themes, trends,
+)
 from insight.codeframe import Codeframe
 from insight.config import InsightConfig
-from insight.errors import InsufficientDataError, InvalidValueError, MissingColumnError
+from insight.errors import InsufficientDataError, InvalidValueError, MissingColumnError, MissingDependencyError
 from insight.privacy import redact_codeframe
 from insight.schemas import COVERAGE, Col
 from insight.summary import RunSummary, summarize
 from insight.types import Embedder, Progress, ThemeSource
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from insight.drivers import DriverResult
     from insight.ingest import IngestResult
     from insight.join import JoinResult
@@ -183,13 +186,26 @@ def _themes_onwards(
         cache_dir=_cache_dir(config),
         progress=clock.stage_progress("themes"),
     )
+    assignments = clock.run("sentiment", _with_theme_sentiments, sentences, theme_result.assignments, vectors,
+                            config=config, embedder=embedder, sentiment_model=sentiment_model)
+    return _theme_outputs(clock, config, comments, sentences, assignments, theme_result, customers)
+
+
+def _with_theme_sentiments(sentences: pd.DataFrame, assignments: pd.DataFrame, vectors: Any, *,
+                           config: InsightConfig, embedder: Any, sentiment_model: Any) -> pd.DataFrame:
+    """``assignments`` with each theme's own sentiment (:func:`insight.sentiment.theme_sentiments`)."""
     sentiment_config = dataclasses.replace(config.embed, backend=sentiment.EMBEDDER)
-    assignments = clock.run(
-        "sentiment", sentiment.theme_sentiments, sentences, theme_result.assignments, vectors,
+    return sentiment.theme_sentiments(
+        sentences, assignments, vectors,
         embed_topic=lambda texts: embed.embed_texts(texts, config=config.embed, embedder=embedder),
         embed_sentiment=lambda texts: embed.embed_texts(texts, config=sentiment_config),
         model=sentiment_model,
     )
+
+
+def _theme_outputs(clock: _StageClock, config: InsightConfig, comments: pd.DataFrame, sentences: pd.DataFrame,
+                   assignments: pd.DataFrame, theme_result: Any, customers: IngestResult | None) -> dict[str, Any]:
+    """Per-comment themes, theme statistics and coverage, then the customer-side stages."""
     ct = theme_stats.comment_themes(sentences, assignments)
     n_assigned = assignments[Col.SENTENCE_ID].nunique()
     n_topical = len(sentences) - theme_result.n_no_topic
@@ -224,6 +240,16 @@ def _themes_onwards(
     out["trends"] = clock.run("trends", trends.theme_trends, comments, ct)
     out["kpis"] = kpis
     return out
+
+
+def _add_text_kpis(kpis: dict[str, Any], redactions: dict[str, int], sentiment_kpis: dict[str, Any],
+                   comments: pd.DataFrame) -> None:
+    """Redaction counts, what the sentiment stage reports, and sentiment's agreement with the file's scores."""
+    kpis["redactions"] = dict(redactions)
+    kpis.update(sentiment_kpis)
+    agreement = sentiment.score_agreement(comments, by=Col.CHANNEL)
+    if agreement is not None:
+        kpis["sentiment_score_agreement"] = agreement
 
 
 def _cache_dir(config: InsightConfig) -> Any:
@@ -283,6 +309,8 @@ def run_pipeline(
     clock = _StageClock(progress)
     fb = clock.run("ingest", _ingested, feedback, "feedback", feedback_roles, config)
     cust = None if customers is None else clock.run("ingest", _ingested, customers, "customers", customer_roles, config)
+    if _is_partitioned(config, len(fb.data)):
+        return _run_partitioned(clock, config, fb, cust, codeframe)
 
     text_result = clock.run(
         "text", text.split_sentences, fb.data, config.text, progress=clock.stage_progress("text")
@@ -303,12 +331,8 @@ def run_pipeline(
     comments = sentiment.aggregate_comments(sentences, text_result.comments, config=config.sentiment)
     out = _themes_onwards(clock, config, comments, sentences, vectors, cust, embedder=embedder, codeframe=codeframe,
                           sentiment_model=scored.model)
-    out["kpis"]["redactions"] = dict(text_result.redactions)
-    if scored.adaptation is not None:
-        out["kpis"]["sentiment_adaptation"] = scored.adaptation
-    agreement = sentiment.score_agreement(comments, by=Col.CHANNEL)
-    if agreement is not None:
-        out["kpis"]["sentiment_score_agreement"] = agreement
+    sentiment_kpis = {} if scored.adaptation is None else {"sentiment_adaptation": scored.adaptation}
+    _add_text_kpis(out["kpis"], text_result.redactions, sentiment_kpis, comments)
     return RunResult(
         feedback=fb,
         customers=cust,
@@ -366,3 +390,137 @@ def reassign(
     )
     out["kpis"] = {**result.kpis, **out["kpis"]}
     return dataclasses.replace(result, config=config, timings={**result.timings, **clock.timings}, **out)
+
+
+# --------------------------------------------------------------------------- partitioned runs
+
+
+def _is_partitioned(config: InsightConfig, n_comments: int) -> bool:
+    """A Dask run, or an input above ``config.engine.partitioned_above`` comments, goes by partitions."""
+    return config.engine.engine == "dask" or n_comments > config.engine.partitioned_above
+
+
+def _run_partitioned(clock: _StageClock, config: InsightConfig, fb: Any, cust: Any, codeframe: Any) -> RunResult:
+    """The same stages for an input too large for one pass, in bounded memory (see :mod:`insight.engine`).
+
+    Text, embedding and sentence vectors run per partition and leave shards on disk;
+    the sentiment head adapts on the first partition; the themes are fitted on a
+    seeded sample of sentences from every shard and applied to each shard; the
+    customer-side stages then run once on the per-comment tables, which are small.
+    """
+    settings = config.engine
+    root = Path(settings.workdir) if settings.workdir else Path(_cache_dir(config) or embed.default_cache_dir())
+    workdir = engine.default_workdir(root)
+    parts = list(engine.partitions(fb.data, settings.partition_rows))
+    items = [(part, f"part-{i:05d}") for i, part in enumerate(parts)]
+    bases = [workdir / name for _, name in items]
+    runner = clock.run("ingest", engine.open_engine, settings.engine, scheduler=settings.scheduler,
+                       n_workers=settings.n_workers)
+    try:
+        first = clock.run("embed", runner.map, _embed_partition, items, config=config, folder=str(workdir),
+                          report=_partition_report(clock, "embed", len(items)))
+        comments = pd.concat([c for c, _ in first], ignore_index=True)
+        redactions = {kind: sum(r[kind] for _, r in first) for kind in first[0][1]}
+        head, sentiment_kpis, fallback = _partition_head(clock, config, first[0][0], bases[0])
+        sample, sample_vectors = _theme_sample(bases, config)
+        embedder = embed.embedder_for(config.embed)
+        if codeframe is None and config.themes.codeframe and config.themes.mode != "discover":
+            codeframe = Codeframe.from_yaml(config.themes.codeframe)
+        fitted = clock.run(
+            "themes", themes.assign_themes, sample, sample_vectors, config=config.themes, embedder=embedder,
+            codeframe=None if codeframe is None else redact_codeframe(codeframe), random_state=config.seed,
+            cache_dir=_cache_dir(config), progress=clock.stage_progress("themes"),
+        )
+        second = clock.run("themes", runner.map, _assign_partition, [str(b) for b in bases], config=config,
+                           model=fitted.model, head=head, report=_partition_report(clock, "themes", len(bases)))
+    finally:
+        runner.close()
+    sentences = pd.concat([s for s, _, _ in second], ignore_index=True)
+    assignments = pd.concat([a for _, a, _ in second], ignore_index=True)
+    comments = sentiment.aggregate_comments(sentences, comments, config=config.sentiment)
+    counts = assignments.groupby(Col.THEME_ID)[Col.SENTENCE_ID].nunique()
+    theme_table = fitted.themes.assign(n_sentences=fitted.themes[Col.THEME_ID].map(counts).fillna(0).astype(int))
+    fitted = dataclasses.replace(fitted, themes=theme_table, assignments=assignments,
+                                 n_no_topic=sum(n for _, _, n in second))
+    out = _theme_outputs(clock, config, comments, sentences, assignments, fitted, cust)
+    vectors = engine.stack_vectors(bases, "topic", workdir / "embeddings.npy")
+    for path in workdir.glob("part-*"):
+        path.unlink()
+    _add_text_kpis(out["kpis"], redactions, sentiment_kpis, comments)
+    out["kpis"]["partitions"] = {"engine": settings.engine, "partitions": len(items),
+                                 "partition_rows": settings.partition_rows, "theme_sample_sentences": len(sample)}
+    result = RunResult(feedback=fb, customers=cust, sentences=sentences, embeddings=vectors, config=config,
+                       timings=clock.timings, sentiment_model=head, sentiment_fallback=fallback, **out)
+    weakref.finalize(result, shutil.rmtree, workdir, True)  # the vectors' file lives as long as the result
+    return result
+
+
+def _partition_report(clock: _StageClock, stage: str, total: int) -> Callable[[int], None]:
+    return lambda done: clock.progress(stage, done, total, f"{done} of {total} partitions")
+
+
+def _sentiment_vectors(config: InsightConfig, texts: list[str], vectors: np.ndarray) -> np.ndarray | None:
+    """The sentiment head's vectors of ``texts`` (None where the head's model is not installed)."""
+    if config.embed.backend == sentiment.EMBEDDER:
+        return vectors
+    try:
+        return embed.embed_texts(texts, config=dataclasses.replace(config.embed, backend=sentiment.EMBEDDER))
+    except MissingDependencyError:
+        return None
+
+
+def _embed_partition(item: tuple[pd.DataFrame, str], *, config: InsightConfig, folder: str) -> tuple[pd.DataFrame, dict]:
+    """Text and embed stages of one partition: its sentences and vectors go to a shard; returns its comments."""
+    part, name = item
+    text_result = text.split_sentences(part, config.text)
+    texts = text_result.sentences[Col.ANALYSIS_TEXT].tolist()
+    vectors = embed.embed_texts(texts, config=config.embed)
+    head_vectors = _sentiment_vectors(config, texts, vectors)
+    extra = {} if head_vectors is None else {"sentiment": head_vectors}
+    engine.write_shard(Path(folder), name, text_result.sentences, topic=vectors, **extra)
+    return text_result.comments, dict(text_result.redactions)
+
+
+def _partition_head(clock: _StageClock, config: InsightConfig, comments: pd.DataFrame,
+                    base: Path) -> tuple[SentimentModel | None, dict, str | None]:
+    """The sentiment head, adapted to the file's scores on the first partition, its kpis and the fallback note
+    (head None: the lexicon)."""
+    if not Path(f"{base}.sentiment.npy").is_file():
+        return None, {}, ("Sentiment comes from the lexicon alone (VADER, clause-scoped): "
+                          "the MiniLM sentiment head is not installed.")
+    head = sentiment.SentimentModel.load(config.sentiment.model)
+    if not config.sentiment.adapt_to_scores:
+        return head, {}, None
+    sentences, (head_vectors,) = engine.read_shard(base, "sentiment")
+    head, report = clock.run("sentiment", sentiment.adapt_from_comments, comments, sentences, head_vectors,
+                             config=config.sentiment, model=head, random_state=config.seed)
+    return head, {"sentiment_adaptation": report}, None
+
+
+def _theme_sample(bases: list[Path], config: InsightConfig) -> tuple[pd.DataFrame, np.ndarray]:
+    """A seeded sample of about ``config.engine.sample_sentences`` sentences drawn evenly from every shard."""
+    sizes = [len(pd.read_parquet(f"{base}.parquet", columns=[Col.SENTENCE_ID])) for base in bases]
+    share = min(1.0, config.engine.sample_sentences / max(sum(sizes), 1))
+    rng = np.random.default_rng(config.seed)
+    frames, vectors = [], []
+    for base in bases:
+        frame, (topic,) = engine.read_shard(base, "topic")
+        keep = np.sort(rng.choice(len(frame), round(share * len(frame)), replace=False))
+        frames.append(frame.iloc[keep])
+        vectors.append(topic[keep])
+    return pd.concat(frames, ignore_index=True), np.vstack(vectors)
+
+
+def _assign_partition(base: str, *, config: InsightConfig, model: ThemeSource, head: SentimentModel | None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Sentence sentiment, theme assignment and per-theme sentiment of one shard."""
+    keys = ("topic",) if head is None else ("topic", "sentiment")
+    sentences, arrays = engine.read_shard(Path(base), *keys)
+    if head is None:
+        sentences = sentiment.lexicon_scores(sentences, config=config.sentiment)
+    else:
+        sentences = sentiment.score_sentences(sentences, arrays[1], config=config.sentiment, model=head)
+    assignments, n_no_topic = themes.apply_themes(model, sentences, arrays[0])
+    embedder = model.embedder or embed.embedder_for(config.embed)
+    assignments = _with_theme_sentiments(sentences, assignments, arrays[0], config=config, embedder=embedder,
+                                         sentiment_model=head)
+    return sentences, assignments, n_no_topic

@@ -985,16 +985,7 @@ def assign_themes(
     report = progress or (lambda *args: None)
     if config.mode not in MODES:
         raise InputError(f"Unknown theme mode {config.mode!r}.", hint=f"Use one of {', '.join(MODES)}.")
-    missing = [c for c in (Col.SENTENCE_ID, Col.TEXT) if c not in sentences.columns]
-    if missing:
-        raise InputError(f"The sentences frame lacks column(s) {missing}.")
-    shown = sentences[Col.TEXT].astype(str).to_numpy()
-    _check_rows(shown, embeddings)
-    analysed = sentences[Col.ANALYSIS_TEXT].astype(str).to_numpy() if Col.ANALYSIS_TEXT in sentences else shown
-    topical = ~sentences[Col.NO_TOPIC].to_numpy(dtype=bool) if Col.NO_TOPIC in sentences else np.ones(len(shown), bool)
-    ids = sentences[Col.SENTENCE_ID].to_numpy()[topical]
-    shown, analysed, X = shown[topical].tolist(), analysed[topical].tolist(), np.asarray(embeddings)[topical]
-    n_no_topic = int((~topical).sum())
+    ids, shown, analysed, X, n_no_topic = _topical(sentences, embeddings)
     use_codeframe = config.mode == "codeframe" or (
         config.mode == "auto" and (codeframe is not None or config.codeframe is not None)
     )
@@ -1008,13 +999,7 @@ def assign_themes(
             random_state=random_state, cache_dir=cache_dir,
         ).fit(analysed, X, shown=shown)
         report("themes", 1, 2, f"{model.n_themes_} themes found")
-        keep = model.labels_ >= 0
-        conf = model.confidences(X)
-        assignments = pd.DataFrame({
-            Col.SENTENCE_ID: ids[keep], Col.THEME_ID: model.labels_[keep],
-            Col.THEME: model.themes_[Col.THEME].to_numpy()[model.labels_[keep]] if keep.any() else [],
-            Col.THEME_CONFIDENCE: conf[keep],
-        }, columns=list(ASSIGNMENT_COLUMNS))
+        assignments = _cluster_assignments(model, ids, model.labels_, model.confidences(X))
         themes = model.themes_.copy()
         themes["description"] = [
             f"Sentences mentioning {', '.join(kw[:4])}." if kw else "" for kw in themes[Col.KEYWORDS]
@@ -1034,10 +1019,50 @@ def assign_themes(
         assigner = CodeframeAssigner(codeframe, embedder=embedder, min_confidence=config.min_confidence,
                                      random_state=random_state).fit(analysed, X)
     long = assigner.transform(analysed, X)
-    assignments = pd.DataFrame({
+    report("themes", 2, 2, "done")
+    return ThemeResult(themes=assigner.themes_frame(shown, long), assignments=_codeframe_assignments(ids, long),
+                       model=assigner, n_no_topic=n_no_topic)
+
+
+def _topical(sentences: pd.DataFrame, embeddings: np.ndarray) -> tuple[np.ndarray, list[str], list[str], np.ndarray, int]:
+    """Ids, shown and analysed texts and vectors of the sentences that have a topic, and how many have none."""
+    missing = [c for c in (Col.SENTENCE_ID, Col.TEXT) if c not in sentences.columns]
+    if missing:
+        raise InputError(f"The sentences frame lacks column(s) {missing}.")
+    shown = sentences[Col.TEXT].astype(str).to_numpy()
+    _check_rows(shown, embeddings)
+    analysed = sentences[Col.ANALYSIS_TEXT].astype(str).to_numpy() if Col.ANALYSIS_TEXT in sentences else shown
+    topical = ~sentences[Col.NO_TOPIC].to_numpy(dtype=bool) if Col.NO_TOPIC in sentences else np.ones(len(shown), bool)
+    ids = sentences[Col.SENTENCE_ID].to_numpy()[topical]
+    return (ids, shown[topical].tolist(), analysed[topical].tolist(), np.asarray(embeddings)[topical],
+            int((~topical).sum()))
+
+
+def _cluster_assignments(model: ThemeModel, ids: np.ndarray, labels: np.ndarray, conf: np.ndarray) -> pd.DataFrame:
+    keep = labels >= 0
+    return pd.DataFrame({
+        Col.SENTENCE_ID: ids[keep], Col.THEME_ID: labels[keep],
+        Col.THEME: model.themes_[Col.THEME].to_numpy()[labels[keep]] if keep.any() else [],
+        Col.THEME_CONFIDENCE: conf[keep],
+    }, columns=list(ASSIGNMENT_COLUMNS))
+
+
+def _codeframe_assignments(ids: np.ndarray, long: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
         Col.SENTENCE_ID: ids[long["sentence_pos"].to_numpy()], Col.THEME_ID: long[Col.THEME_ID].to_numpy(),
         Col.THEME: long[Col.THEME].to_numpy(), Col.THEME_CONFIDENCE: long[Col.THEME_CONFIDENCE].to_numpy(),
     }, columns=list(ASSIGNMENT_COLUMNS))
-    report("themes", 2, 2, "done")
-    return ThemeResult(themes=assigner.themes_frame(shown, long), assignments=assignments, model=assigner,
-                       n_no_topic=n_no_topic)
+
+
+def apply_themes(model: Any, sentences: pd.DataFrame, embeddings: np.ndarray) -> tuple[pd.DataFrame, int]:
+    """Assign more sentences to the themes of a fitted model (one partition of a large run).
+
+    Returns the assignments (as :func:`assign_themes` makes them) and the number of
+    content-free sentences left out.
+    """
+    ids, _, analysed, X, n_no_topic = _topical(sentences, embeddings)
+    if isinstance(model, ThemeModel):
+        fitted = model.transform(analysed, X)
+        labels = fitted[Col.THEME_ID].to_numpy()
+        return _cluster_assignments(model, ids, labels, fitted[Col.THEME_CONFIDENCE].to_numpy()), n_no_topic
+    return _codeframe_assignments(ids, model.transform(analysed, X)), n_no_topic

@@ -1,0 +1,153 @@
+"""Where the per-partition work runs: in this process, or as Dask tasks on a cluster.
+
+A run too large for one pass is cut into partitions of comments; each partition's
+sentence-level stages write a *shard* (a Parquet table of sentences and a float16
+``.npy`` of their vectors) to a work folder, so memory holds one partition's
+vectors at a time, not the corpus's. An engine only maps a function over the
+partitions: :class:`LocalEngine` in order in this process, :class:`DaskEngine` as
+tasks on a ``dask.distributed`` cluster (a ``LocalCluster`` when no scheduler
+address is given). Both call the same functions on the same partitions, so their
+outputs are the same. Each Dask worker is a process that loads the models once
+(the loaders are cached per process) and reads and writes the work folder, which
+must therefore be on storage every worker sees.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from insight.errors import InputError
+from insight.validation import require
+
+ENGINES = ("local", "dask")
+VECTOR_DTYPE = np.float16
+"""Shard vectors are stored in half precision: half the disk and memory, cosines within ~1e-3."""
+
+
+def partitions(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
+    """Consecutive slices of ``frame`` with at most ``rows`` rows each (at least one, even if empty)."""
+    for start in range(0, max(len(frame), 1), rows):
+        yield frame.iloc[start : start + rows]
+
+
+def write_shard(folder: Path, name: str, frame: pd.DataFrame, **vectors: np.ndarray) -> Path:
+    """Write ``frame`` as ``<name>.parquet`` and each vector array (float16) as ``<name>.<key>.npy``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(folder / f"{name}.parquet", index=False)
+    for key, array in vectors.items():
+        np.save(folder / f"{name}.{key}.npy", np.asarray(array, dtype=VECTOR_DTYPE), allow_pickle=False)
+    return folder / name
+
+
+def read_shard(base: Path, *keys: str) -> tuple[pd.DataFrame, list[np.ndarray]]:
+    """The frame and the float32 vector arrays ``keys`` written by :func:`write_shard`."""
+    frame = pd.read_parquet(f"{base}.parquet")
+    return frame, [np.load(f"{base}.{key}.npy", allow_pickle=False).astype(np.float32) for key in keys]
+
+
+def stack_vectors(bases: Sequence[Path], key: str, target: Path) -> np.ndarray:
+    """The shards' ``key`` vectors in order, as one float16 array memory-mapped from ``target``.
+
+    Written shard by shard, so building it never holds more than one shard in memory.
+    """
+    paths = [f"{base}.{key}.npy" for base in bases]
+    shapes = [np.load(path, mmap_mode="r", allow_pickle=False).shape for path in paths]
+    dim = shapes[0][1] if shapes else 0
+    out = np.lib.format.open_memmap(target, mode="w+", dtype=VECTOR_DTYPE, shape=(sum(s[0] for s in shapes), dim))
+    start = 0
+    for path, shape in zip(paths, shapes):
+        out[start : start + shape[0]] = np.load(path, allow_pickle=False)
+        start += shape[0]
+    out.flush()
+    del out
+    return np.load(target, mmap_mode="r", allow_pickle=False)
+
+
+class LocalEngine:
+    """Runs the partitions one after another in this process."""
+
+    name = "local"
+
+    def map(self, func: Callable[..., Any], items: Sequence[Any], *, report: Callable[[int], None] | None = None,
+            **kwargs: Any) -> list[Any]:
+        out = []
+        for item in items:
+            out.append(func(item, **kwargs))
+            if report is not None:
+                report(len(out))
+        return out
+
+    def close(self) -> None:
+        return None
+
+
+class DaskEngine:
+    """Runs the partitions as tasks on a Dask cluster.
+
+    Parameters
+    ----------
+    scheduler : address of a running scheduler (``tcp://host:8786``); None starts a
+        ``LocalCluster`` of ``n_workers`` single-threaded worker processes here.
+    n_workers : workers of the local cluster.
+    """
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, *, n_workers: int = 2) -> None:
+        require("distributed", "dask[distributed]", purpose="The Dask engine")
+        from dask.distributed import Client, LocalCluster
+
+        self._cluster = None
+        if scheduler is None:
+            # one thread per worker: the models use the cores through their own thread pools
+            self._cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=":0", silence_logs=logging.ERROR)
+            address: Any = self._cluster
+        else:
+            address = scheduler
+        try:
+            self.client = Client(address, timeout="30s")
+        except OSError as exc:
+            self.close()
+            raise InputError(f"Could not reach the Dask scheduler at {scheduler}: {exc}.",
+                             hint="Check the address (tcp://host:8786) and that the scheduler is running.") from exc
+
+    def map(self, func: Callable[..., Any], items: Sequence[Any], *, report: Callable[[int], None] | None = None,
+            **kwargs: Any) -> list[Any]:
+        from dask.distributed import as_completed
+
+        futures = self.client.map(func, list(items), pure=False, **kwargs)
+        for done, _ in enumerate(as_completed(futures), start=1):
+            if report is not None:
+                report(done)
+        return self.client.gather(futures)
+
+    def close(self) -> None:
+        if getattr(self, "client", None) is not None:
+            self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def open_engine(name: str, *, scheduler: str | None = None, n_workers: int = 2) -> LocalEngine | DaskEngine:
+    """The engine called ``name`` ("local" or "dask")."""
+    if name == "local":
+        return LocalEngine()
+    if name == "dask":
+        return DaskEngine(scheduler, n_workers=n_workers)
+    raise InputError(f"Unknown engine {name!r}.", hint=f"Use one of {', '.join(ENGINES)}.")
+
+
+def default_workdir(root: Path) -> Path:
+    """A fresh folder for one run's shards under ``root``."""
+    import uuid
+
+    folder = root / "partitions" / f"run-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
