@@ -1,8 +1,9 @@
 """``python -m bench [names...]``: run the benchmarks and print their figures.
 
 Names: quality (= sentiment + themes + throughput), sentiment, themes, throughput,
-drivers, robustness (hostile inputs), realworld (themes and sentiment on real
-feedback). Default: quality, realworld, drivers and robustness. Each
+drivers, outcomes (the planted upsell driver found through a picked outcome),
+robustness (hostile inputs), realworld (themes and sentiment on real
+feedback). Default: quality, realworld, drivers, outcomes and robustness. Each
 benchmark says clearly when the public datasets (../shared/datasets) are missing.
 """
 from __future__ import annotations
@@ -20,10 +21,11 @@ BENCHMARKS = {
     "themes": "bench.themes_quality",
     "throughput": "bench.throughput",
     "drivers": "bench.drivers_recovery",
+    "outcomes": "bench.outcomes",
     "robustness": "bench.robustness",
     "realworld": "bench.realworld",
 }
-DEFAULT = ("quality", "realworld", "drivers", "robustness")
+DEFAULT = ("quality", "realworld", "drivers", "outcomes", "robustness")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -594,3 +594,51 @@ def nps_split_bar(promoters: float, passives: float, detractors: float) -> go.Fi
         barmode="stack", height=160, xaxis=dict(range=[0, 1], tickformat=".0%"), yaxis_visible=False, **_LAYOUT
     )
     return fig
+
+
+def kpi_chart(table: pd.DataFrame, kpi: str, *, label: str | None = None) -> go.Figure:
+    """One KPI with its 95% intervals: a line over months, or a dot and whisker per segment value or theme.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A KPI table of :mod:`insight.kpi` (``kpis_by_segment``, ``kpis_by_month``
+        or ``kpis_by_theme``): its grouping columns, then kpi, estimate, ci_low,
+        ci_high, n, unit.
+    kpi : str
+        Which KPI to draw.
+    label : str, optional
+        Axis title of the KPI (default: its name).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    title = label or kpi
+    rows = table.loc[table[Col.KPI] == kpi] if table is not None and Col.KPI in table else pd.DataFrame()
+    if rows.empty:
+        return _empty(title, "This KPI cannot be computed for these groups.")
+    unit = str(rows[Col.UNIT].iloc[0])
+    axis = f"{title} ({unit})" if unit else title
+    whiskers = dict(color="#4C78A8", thickness=1.2, width=3)
+    if Col.MONTH in rows:
+        rows = rows.sort_values(Col.MONTH)
+        trace = go.Scatter(
+            x=rows[Col.MONTH], y=rows[Col.ESTIMATE], mode="lines+markers", name=plain([title])[0],
+            error_y=_ci_bars(rows, Col.ESTIMATE, Col.CI_LOW, Col.CI_HIGH, **whiskers), customdata=rows[[Col.N]],
+            hovertemplate="%{x}: %{y:.3g}<br>n %{customdata[0]:,}<extra></extra>",
+        )
+        fig = go.Figure(trace)
+        fig.update_layout(title=title, yaxis_title=axis, **_LAYOUT)
+        return fig
+    names = (rows[Col.SEGMENT_COLUMN].astype(str) + " = " + rows[Col.SEGMENT_VALUE].astype(str)
+             if Col.SEGMENT_COLUMN in rows else rows[Col.THEME].astype(str))
+    trace = go.Scatter(
+        x=rows[Col.ESTIMATE], y=plain(names), mode="markers", marker=dict(size=9, color="#4C78A8"),
+        error_x=_ci_bars(rows, Col.ESTIMATE, Col.CI_LOW, Col.CI_HIGH, **whiskers), customdata=rows[[Col.N]],
+        hovertemplate="%{y}: %{x:.3g}<br>n %{customdata[0]:,}<extra></extra>",
+    )
+    fig = go.Figure(trace)
+    fig.update_layout(title=title, xaxis_title=axis, yaxis=dict(autorange="reversed"),
+                      height=max(300, 26 * len(rows) + 120), **_LAYOUT)
+    return fig

@@ -38,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--score-col", help="column holding a rating / NPS / CSAT score")
     analyze.add_argument(
         "--customer-col", action="append", default=[], metavar="ROLE=COLUMN",
-        help="customer-table role mapping, repeatable, e.g. customer_id=Account churned=Status; ROLE= maps none",
+        help="customer-table role mapping, repeatable, e.g. customer_id=Account churned=Status; ROLE= maps none. "
+             "KPI roles too: orders, revenue, csat, converted, acquisition_spend, sessions, upsell, cross_sell, "
+             "signup_date, churn_date (e.g. orders=n_purchases)",
     )
     analyze.add_argument("--outcome", action="append", default=[], metavar="COLUMN",
                          help="a binary or numeric customer column to find drivers of, besides churn, NPS and CLV (repeatable)")

@@ -342,12 +342,17 @@ _SECTION = {cls.__name__: f"{name}." for name, cls in typing.get_type_hints(Insi
             if dataclasses.is_dataclass(cls)}  # "DriverConfig" -> "drivers.", for messages
 
 
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"Did you mean 'x'? "`` for the closest known name (a typo), else ``""``: for messages about unknown names."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"Did you mean {close[0]!r}? " if close else ""
+
+
 def _reject_unknown(data: Iterable[Any], known: list[str], what: str, where: str) -> None:
     """ConfigError naming the unknown keys, the closest valid name (a typo) and every valid name."""
     unknown = [str(k) for k in data if k not in known]
     if unknown:
-        close = difflib.get_close_matches(unknown[0], known, n=1)
-        guess = f"Did you mean {close[0]!r}? " if close else ""
+        guess = did_you_mean(unknown[0], known)
         raise ConfigError(
             f"Unknown {what} {', '.join(map(repr, unknown))}{' in ' + where if where else ''}.",
             hint=f"{guess}Valid names{' in ' + where if where else ''}: {', '.join(known)}. See insight/config.py.",

@@ -63,7 +63,7 @@ import pandas as pd
 from insight import kpi
 from insight.config import DriverConfig
 from insight.errors import InsufficientDataError, InvalidValueError, MissingColumnError
-from insight.join import JoinResult
+from insight.join import N_COMMENTS, JoinResult
 from insight.schemas import OUTCOMES, OUTPUT_CONTRACT, Col
 from insight.types import Progress
 
@@ -354,6 +354,21 @@ def _picked_outcomes(customers: pd.DataFrame, config: DriverConfig) -> dict[str,
         if y.nunique() < 2:
             raise InsufficientDataError(f"Outcome column {name!r} has fewer than two distinct values, so nothing can drive it.")
         found[name] = y
+    return found
+
+
+def outcome_candidates(customers: pd.DataFrame, config: DriverConfig = DriverConfig()) -> list[str]:
+    """Customer columns that could be picked as outcomes (``DriverConfig.outcomes``): binary or numeric,
+    with two or more distinct values, and none of the id, churn, NPS, CLV, comment-count or covariate columns."""
+    fixed = {Col.CUSTOMER_ID, Col.ROW_ID, Col.CHURNED, Col.NPS, Col.CLV, N_COMMENTS, *config.covariates}
+    found = []
+    for name in customers.columns:
+        raw = customers[name]
+        if name in fixed or pd.api.types.is_datetime64_any_dtype(raw):
+            continue
+        y = pd.to_numeric(raw.astype("boolean") if pd.api.types.is_bool_dtype(raw) else raw, errors="coerce")
+        if y.notna().sum() == raw.notna().sum() and y.nunique() >= 2:
+            found.append(str(name))
     return found
 
 

@@ -1,20 +1,23 @@
 """Where the per-partition work runs: in this process, or as Dask tasks on a cluster.
 
 A run too large for one pass is cut into partitions of comments; each partition's
-sentence-level stages write a *shard* (a Parquet table of sentences and a float16
-``.npy`` of their vectors) to a work folder, so memory holds one partition's
+sentence-level stages write a *shard* (a Parquet table of sentences and float16
+``.npy`` files of their vectors) to a work folder, so memory holds a partition's
 vectors at a time, not the corpus's. An engine only maps a function over the
-partitions: :class:`LocalEngine` in order in this process, :class:`DaskEngine` as
-tasks on a ``dask.distributed`` cluster (a ``LocalCluster`` when no scheduler
-address is given). Both call the same functions on the same partitions, so their
-outputs are the same. Each Dask worker is a process that loads the models once
-(the loaders are cached per process) and reads and writes the work folder, which
-must therefore be on storage every worker sees.
+partitions: :class:`LocalEngine` in worker processes of this machine,
+:class:`DaskEngine` as tasks on a ``dask.distributed`` cluster (a ``LocalCluster``
+when no scheduler address is given). Both run every task single-threaded
+(:func:`run_single_threaded`) on the same partitions, so their outputs are the
+same. Each worker is a process that loads the models once (the loaders are
+cached per process) and reads and writes the work folder, which must therefore
+be on storage every worker sees.
 """
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -69,22 +72,60 @@ def stack_vectors(bases: Sequence[Path], key: str, target: Path) -> np.ndarray:
     return np.load(target, mmap_mode="r", allow_pickle=False)
 
 
+def run_single_threaded(item: Any, stage: Callable[..., Any], **kwargs: Any) -> Any:
+    """``stage(item, **kwargs)`` with one BLAS and one PyTorch thread.
+
+    A partition's numbers then do not depend on how many cores the process that
+    runs it has (threaded reductions round differently), so every engine gives
+    the same result; the parallelism comes from running partitions side by side.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        if "torch" in sys.modules or _torch_installed():
+            import torch
+
+            torch.set_num_threads(1)
+        return stage(item, **kwargs)
+
+
+def _torch_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
 class LocalEngine:
-    """Runs the partitions one after another in this process."""
+    """Runs the partitions side by side in ``n_workers`` processes of this machine.
+
+    The workers are started fresh (not forked: PyTorch's thread pools do not
+    survive a fork) and each loads the models once, for its first partition.
+    """
 
     name = "local"
 
+    def __init__(self, n_workers: int = 2) -> None:
+        self.n_workers = n_workers
+        self._pool = None
+
     def map(self, func: Callable[..., Any], items: Sequence[Any], *, report: Callable[[int], None] | None = None,
             **kwargs: Any) -> list[Any]:
-        out = []
-        for item in items:
-            out.append(func(item, **kwargs))
+        import functools
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.n_workers, mp_context=multiprocessing.get_context("spawn"))
+        task = functools.partial(run_single_threaded, stage=func, **kwargs)
+        futures = [self._pool.submit(task, item) for item in items]
+        for done, _ in enumerate(as_completed(futures), start=1):
             if report is not None:
-                report(len(out))
-        return out
+                report(done)
+        return [future.result() for future in futures]
 
     def close(self) -> None:
-        return None
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
 
 class DaskEngine:
@@ -122,7 +163,7 @@ class DaskEngine:
             **kwargs: Any) -> list[Any]:
         from dask.distributed import as_completed
 
-        futures = self.client.map(func, list(items), pure=False, **kwargs)
+        futures = self.client.map(run_single_threaded, list(items), stage=func, pure=False, **kwargs)
         for done, _ in enumerate(as_completed(futures), start=1):
             if report is not None:
                 report(done)
@@ -138,7 +179,7 @@ class DaskEngine:
 def open_engine(name: str, *, scheduler: str | None = None, n_workers: int = 2) -> LocalEngine | DaskEngine:
     """The engine called ``name`` ("local" or "dask")."""
     if name == "local":
-        return LocalEngine()
+        return LocalEngine(n_workers)
     if name == "dask":
         return DaskEngine(scheduler, n_workers=n_workers)
     raise InputError(f"Unknown engine {name!r}.", hint=f"Use one of {', '.join(ENGINES)}.")

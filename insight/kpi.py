@@ -15,7 +15,7 @@ naming the argument and the value.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
@@ -23,8 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from insight.config import SegmentConfig
 from insight.errors import InsufficientDataError, InvalidValueError
-from insight.schemas import Col
+from insight.join import JoinResult
+from insight.schemas import KPI_ROLES, Col
+from insight.segments import segment_columns
 
 ALPHA = 0.05
 """Intervals are 95% (two-sided) throughout."""
@@ -374,11 +377,8 @@ def summarise_customers(customers: pd.DataFrame) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- catalogue
 
-ORDERS, REVENUE, CSAT, CONVERTED = "orders", "revenue", "csat", "converted"
-ACQUISITION_SPEND, SESSIONS, UPSELL, CROSS_SELL = "acquisition_spend", "sessions", "upsell", "cross_sell"
-KPI_INPUTS = (Col.CHURNED, Col.NPS, Col.CLV, Col.SIGNUP_DATE, Col.CHURN_DATE, ORDERS, REVENUE, CSAT, CONVERTED,
-              ACQUISITION_SPEND, SESSIONS, UPSELL, CROSS_SELL)
-"""Customer columns the catalogue reads, by their default names (``columns=`` maps them to others)."""
+KPI_INPUTS = (Col.CHURNED, Col.NPS, Col.CLV, Col.SIGNUP_DATE, Col.CHURN_DATE, *KPI_ROLES)
+"""Customer columns the catalogue reads, by the names ingest gives them (``columns=`` maps them to others)."""
 
 SATISFIED = 4
 """CSAT answers are 1-5; 4 and 5 count as satisfied."""
@@ -393,9 +393,9 @@ def _flags(name: str, values: pd.Series) -> Estimate:
 
 
 def _csat(values: pd.Series) -> Estimate:
-    arr = _as_float_array(CSAT, values)
+    arr = _as_float_array(Col.CSAT, values)
     if ((arr < 1) | (arr > 5)).any():
-        raise InvalidValueError(f"{CSAT} answers must be 1-5; found values from {arr.min():g} to {arr.max():g}.")
+        raise InvalidValueError(f"{Col.CSAT} answers must be 1-5; found values from {arr.min():g} to {arr.max():g}.")
     return csat(int((arr >= SATISFIED).sum()), int(arr.size))
 
 
@@ -408,57 +408,93 @@ def _nonnegative(name: str, values: pd.Series) -> np.ndarray:
 
 def _aov(orders: pd.Series, revenue: pd.Series) -> Estimate:
     """A ratio of sums, not a mean of customers: reported without an interval."""
-    n_orders = _nonnegative(ORDERS, orders).sum()
-    value = average_order_value(float(_nonnegative(REVENUE, revenue).sum()), n_orders)
+    n_orders = _nonnegative(Col.ORDERS, orders).sum()
+    value = average_order_value(float(_nonnegative(Col.TOTAL_REVENUE, revenue).sum()), n_orders)
     return Estimate(value, math.nan, math.nan, int(n_orders))
 
 
 def period_counts(signup: pd.Series, churn_date: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> tuple[int, int, int]:
-    """Customers active at ``start``, active at ``end`` and signed up in (start, end].
+    """Customers active at ``start``, active at ``end`` and, of those at ``end``, signed up in (start, end].
 
     Active at t: signed up on or before t and not churned by t (no churn date = still a customer).
+    New customers are counted among the customers at the end, as the retention formula subtracts
+    them from that count: one who signed up and left within the period is in neither.
     """
-    def active(t: pd.Timestamp) -> int:
-        return int(((signup <= t) & ~(churn_date <= t)).sum())
+    def active(t: pd.Timestamp) -> pd.Series:
+        return (signup <= t) & ~(churn_date <= t)
 
-    return active(start), active(end), int(((signup > start) & (signup <= end)).sum())
+    at_end = active(end)
+    return int(active(start).sum()), int(at_end.sum()), int((at_end & (signup > start)).sum())
 
 
-def _retention(signup: pd.Series, churn_date: pd.Series, months: int, *, churn: bool) -> Estimate:
-    """Retention (or its complement, churn) over the ``months`` ending at the latest date in the table."""
-    signup, churn_date = pd.to_datetime(signup), pd.to_datetime(churn_date)
-    end = max(signup.max(), churn_date.max())
-    start = end - pd.DateOffset(months=months)
-    kept = retention_rate(*period_counts(signup, churn_date, start, end))
+def _retention(signup: pd.Series, churn_date: pd.Series, start: pd.Timestamp, end: pd.Timestamp, *, churn: bool) -> Estimate:
+    """Retention (or its complement, churn) over (start, end]."""
+    kept = retention_rate(*period_counts(pd.to_datetime(signup), pd.to_datetime(churn_date), start, end))
     if not churn:
         return kept
     return Estimate(100.0 - kept.value, 100.0 - kept.ci_high, 100.0 - kept.ci_low, kept.n, "%")
 
 
-_Compute = Callable[[list[pd.Series], int], Estimate]
+@dataclass(frozen=True)
+class _Period:
+    """The (start, end] a retention KPI covers."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+
+_Compute = Callable[[list[pd.Series], _Period], Estimate]
 _CATALOGUE: dict[str, tuple[tuple[str, ...], str, _Compute]] = {
-    "churn_rate": ((Col.CHURNED,), "churned customers / customers x 100", lambda c, m: churn_rate(c[0])),
-    "nps": ((Col.NPS,), "% promoters (9-10) - % detractors (0-6)", lambda c, m: nps(c[0])),
-    "mean_clv": ((Col.CLV,), "mean customer lifetime value", lambda c, m: mean_estimate(_nonnegative(Col.CLV, c[0]))),
+    "churn_rate": ((Col.CHURNED,), "churned customers / customers x 100", lambda c, p: churn_rate(c[0])),
+    "nps": ((Col.NPS,), "% promoters (9-10) - % detractors (0-6)", lambda c, p: nps(c[0])),
+    "mean_clv": ((Col.CLV,), "mean customer lifetime value", lambda c, p: mean_estimate(_nonnegative(Col.CLV, c[0]))),
     "retention_rate": ((Col.SIGNUP_DATE, Col.CHURN_DATE),
                        "(customers at end - new customers) / customers at start x 100, over the period",
-                       lambda c, m: _retention(c[0], c[1], m, churn=False)),
+                       lambda c, p: _retention(c[0], c[1], p.start, p.end, churn=False)),
     "period_churn_rate": ((Col.SIGNUP_DATE, Col.CHURN_DATE), "100 - retention rate, over the period",
-                          lambda c, m: _retention(c[0], c[1], m, churn=True)),
-    "average_order_value": ((ORDERS, REVENUE), "revenue / number of orders", lambda c, m: _aov(c[0], c[1])),
-    "purchase_frequency": ((ORDERS,), "orders / customers", lambda c, m: mean_estimate(_nonnegative(ORDERS, c[0]))),
-    "repeat_purchase_rate": ((ORDERS,), "customers with more than one order / customers x 100",
-                             lambda c, m: repeat_purchase_rate(int((_nonnegative(ORDERS, c[0]) > 1).sum()), len(c[0]))),
-    "conversion_rate": ((CONVERTED,), "converted / customers x 100", lambda c, m: _flags(CONVERTED, c[0])),
-    "csat": ((CSAT,), f"answers {SATISFIED}-5 on a 1-5 scale / all answers x 100", lambda c, m: _csat(c[0])),
-    "cac": ((ACQUISITION_SPEND,), "sales and marketing spend / new customers",
-            lambda c, m: mean_estimate(_nonnegative(ACQUISITION_SPEND, c[0]))),
-    "engagement": ((SESSIONS,), "mean sessions (or minutes) per customer",
-                   lambda c, m: mean_estimate(_nonnegative(SESSIONS, c[0]))),
-    "upsell_rate": ((UPSELL,), "customers who upgraded / customers x 100", lambda c, m: _flags(UPSELL, c[0])),
-    "cross_sell_rate": ((CROSS_SELL,), "customers who bought another product / customers x 100",
-                        lambda c, m: _flags(CROSS_SELL, c[0])),
+                          lambda c, p: _retention(c[0], c[1], p.start, p.end, churn=True)),
+    "average_order_value": ((Col.ORDERS, Col.TOTAL_REVENUE), "revenue / number of orders", lambda c, p: _aov(c[0], c[1])),
+    "purchase_frequency": ((Col.ORDERS,), "orders / customers",
+                           lambda c, p: mean_estimate(_nonnegative(Col.ORDERS, c[0]))),
+    "repeat_purchase_rate": ((Col.ORDERS,), "customers with more than one order / customers x 100",
+                             lambda c, p: repeat_purchase_rate(int((_nonnegative(Col.ORDERS, c[0]) > 1).sum()), len(c[0]))),
+    "conversion_rate": ((Col.CONVERTED,), "converted / customers x 100", lambda c, p: _flags(Col.CONVERTED, c[0])),
+    "csat": ((Col.CSAT,), f"answers {SATISFIED}-5 on a 1-5 scale / all answers x 100", lambda c, p: _csat(c[0])),
+    "cac": ((Col.ACQUISITION_SPEND,), "sales and marketing spend / new customers",
+            lambda c, p: mean_estimate(_nonnegative(Col.ACQUISITION_SPEND, c[0]))),
+    "engagement": ((Col.SESSIONS,), "mean sessions (or minutes) per customer",
+                   lambda c, p: mean_estimate(_nonnegative(Col.SESSIONS, c[0]))),
+    "upsell_rate": ((Col.UPSELL,), "customers who upgraded / customers x 100", lambda c, p: _flags(Col.UPSELL, c[0])),
+    "cross_sell_rate": ((Col.CROSS_SELL,), "customers who bought another product / customers x 100",
+                        lambda c, p: _flags(Col.CROSS_SELL, c[0])),
 }
+KPIS = tuple(_CATALOGUE)
+"""Every KPI of the catalogue, in the order it is shown."""
+_PERIOD_KPIS = ("retention_rate", "period_churn_rate")  # over a date period, not over a group of customers
+
+
+def _names(columns: Mapping[str, str] | None) -> dict[str, str]:
+    return {k: (columns or {}).get(k, k) for k in KPI_INPUTS}
+
+
+def _needs(customers: pd.DataFrame, names: dict[str, str], inputs: tuple[str, ...]) -> list[str]:
+    return [names[i] for i in inputs if names[i] not in customers or customers[names[i]].isna().all()]
+
+
+def _compute(customers: pd.DataFrame, names: dict[str, str], kpi_name: str, period: _Period) -> Estimate:
+    """One KPI over the customers with all its inputs known (its columns must be present)."""
+    inputs, _, compute = _CATALOGUE[kpi_name]
+    frame = customers[[names[i] for i in inputs]]
+    # a missing churn date means "still a customer", not "unknown"
+    frame = frame.dropna(subset=frame.columns[:1]) if Col.CHURN_DATE in inputs else frame.dropna()
+    return compute([frame[c] for c in frame.columns], period)
+
+
+def _last_period(customers: pd.DataFrame, names: dict[str, str], months: int) -> _Period:
+    """The ``months`` ending at the latest signup or churn date (NaT bounds when the table has no dates)."""
+    found = [names[c] for c in (Col.SIGNUP_DATE, Col.CHURN_DATE) if names[c] in customers]
+    end = pd.to_datetime(customers[found].stack()).max() if found else pd.NaT
+    return _Period(end - pd.DateOffset(months=months), end)
 
 
 def catalogue(customers: pd.DataFrame, *, columns: dict[str, str] | None = None, months: int = 12) -> dict[str, Any]:
@@ -476,15 +512,153 @@ def catalogue(customers: pd.DataFrame, *, columns: dict[str, str] | None = None,
         KPI name -> ``{"formula", **Estimate.to_dict()}``, or ``{"formula",
         "needs": [missing input, ...]}`` when its columns are absent or empty.
     """
-    names = {k: (columns or {}).get(k, k) for k in KPI_INPUTS}
+    names = _names(columns)
+    period = _last_period(customers, names, months)
     out: dict[str, Any] = {}
-    for kpi_name, (inputs, formula, compute) in _CATALOGUE.items():
-        needs = [names[i] for i in inputs if names[i] not in customers or customers[names[i]].isna().all()]
-        if needs:
-            out[kpi_name] = {"formula": formula, "needs": needs}
-            continue
-        frame = customers[[names[i] for i in inputs]]
-        # a missing churn date means "still a customer", not "unknown"
-        frame = frame.dropna(subset=frame.columns[:1]) if Col.CHURN_DATE in inputs else frame.dropna()
-        out[kpi_name] = {"formula": formula, **compute([frame[c] for c in frame.columns], months).to_dict()}
+    for kpi_name, (inputs, formula, _) in _CATALOGUE.items():
+        needs = _needs(customers, names, inputs)
+        out[kpi_name] = ({"formula": formula, "needs": needs} if needs
+                         else {"formula": formula, **_compute(customers, names, kpi_name, period).to_dict()})
     return out
+
+
+# ---------------------------------------------------------------- KPI tables
+
+TABLE_COLUMNS = (Col.KPI, Col.ESTIMATE, Col.CI_LOW, Col.CI_HIGH, Col.N, Col.UNIT)
+"""The columns every KPI table ends with, after its grouping columns."""
+
+
+def _group_rows(group: pd.DataFrame, names: dict[str, str], period: _Period, kpis: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One row per KPI the group supports; a KPI the group cannot give (no orders, nobody at the
+    period's start, an empty group) has no row, where the whole table would have said why."""
+    rows = []
+    for kpi_name in kpis:
+        if _needs(group, names, _CATALOGUE[kpi_name][0]):
+            continue
+        try:
+            est = _compute(group, names, kpi_name, period)
+        except (InsufficientDataError, InvalidValueError):
+            continue
+        rows.append({Col.KPI: kpi_name, Col.ESTIMATE: est.value, Col.CI_LOW: est.ci_low, Col.CI_HIGH: est.ci_high,
+                     Col.N: est.n, Col.UNIT: est.unit})
+    return rows
+
+
+def _tidy(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=[*keys, *TABLE_COLUMNS])
+    return frame.astype({Col.ESTIMATE: float, Col.CI_LOW: float, Col.CI_HIGH: float, Col.N: "int64"})
+
+
+def kpis_by_segment(customers: pd.DataFrame, segments: Mapping[str, pd.Series], *,
+                    columns: dict[str, str] | None = None, months: int = 12) -> pd.DataFrame:
+    """Every KPI per value of each segment column, so segments can be compared KPI by KPI.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        The customer table (ingested: :data:`KPI_INPUTS` names).
+    segments : dict of str -> Series
+        Segment column name -> its values, aligned with ``customers``
+        (:func:`insight.segments.segment_columns`).
+    columns, months
+        As for :func:`catalogue`; retention is over the whole table's last ``months``
+        for every segment, so segments are compared over the same period.
+
+    Returns
+    -------
+    DataFrame
+        segment_column, segment_value, kpi, estimate, ci_low, ci_high, n, unit.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"churned": [1, 0, 0, 0], "plan": ["a", "a", "b", "b"]})
+    >>> kpis_by_segment(table, {"plan": table["plan"]})[["segment_value", "kpi", "estimate"]].values.tolist()
+    [['a', 'churn_rate', 50.0], ['b', 'churn_rate', 0.0]]
+    """
+    names = _names(columns)
+    period = _last_period(customers, names, months)
+    rows = []
+    for column, values in segments.items():
+        for value, group in customers.groupby(values.to_numpy(), sort=True, dropna=True):
+            rows += [{Col.SEGMENT_COLUMN: column, Col.SEGMENT_VALUE: str(value), **row}
+                     for row in _group_rows(group, names, period, KPIS)]
+    return _tidy(rows, (Col.SEGMENT_COLUMN, Col.SEGMENT_VALUE))
+
+
+def kpis_by_month(customers: pd.DataFrame, *, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """KPIs per calendar month: retention and period churn of the month, the others of its signup cohort.
+
+    Retention of month M is DESIGN.md's ``(customers at end - new customers) /
+    customers at start x 100`` with the start at the end of the month before and
+    the end at the end of M; months with nobody at the start have no row. Every
+    other KPI is computed over the customers who signed up in M.
+
+    Returns
+    -------
+    DataFrame
+        month ("YYYY-MM"), basis ("calendar month" or "signup cohort"), kpi,
+        estimate, ci_low, ci_high, n, unit. Empty without a signup date column.
+    """
+    names = _names(columns)
+    keys = (Col.MONTH, "basis")
+    if names[Col.SIGNUP_DATE] not in customers or customers[names[Col.SIGNUP_DATE]].isna().all():
+        return _tidy([], keys)
+    signup = pd.to_datetime(customers[names[Col.SIGNUP_DATE]])
+    last = _last_period(customers, names, 0).end
+    rows = []
+    for month in pd.period_range(signup.min(), last, freq="M"):
+        period = _Period(month.start_time - pd.Timedelta(1, "ns"), month.end_time)
+        rows += [{Col.MONTH: str(month), "basis": "calendar month", **row}
+                 for row in _group_rows(customers, names, period, _PERIOD_KPIS)]
+        cohort = customers[signup.dt.to_period("M") == month]
+        rows += [{Col.MONTH: str(month), "basis": "signup cohort", **row}
+                 for row in _group_rows(cohort, names, period, tuple(k for k in KPIS if k not in _PERIOD_KPIS))]
+    return _tidy(rows, keys)
+
+
+def kpis_by_theme(customers: pd.DataFrame, mentions: pd.DataFrame, *, columns: dict[str, str] | None = None,
+                  months: int = 12) -> pd.DataFrame:
+    """Every KPI over the customers who mention each theme ("customers who mention billing errors: AOV ...").
+
+    Parameters
+    ----------
+    customers : DataFrame
+    mentions : DataFrame
+        Same index as ``customers``, one count column per theme
+        (:attr:`insight.join.JoinResult.mentions`).
+
+    Returns
+    -------
+    DataFrame
+        theme, kpi, estimate, ci_low, ci_high, n, unit (themes in ``mentions`` order).
+    """
+    names = _names(columns)
+    period = _last_period(customers, names, months)
+    rows = []
+    for theme in mentions.columns:
+        group = customers[mentions[theme].reindex(customers.index).fillna(0).to_numpy() > 0]
+        rows += [{Col.THEME: str(theme), **row} for row in _group_rows(group, names, period, KPIS)]
+    return _tidy(rows, (Col.THEME,))
+
+
+def kpi_tables(join: JoinResult, *, config: SegmentConfig = SegmentConfig()) -> dict[str, pd.DataFrame]:
+    """The three KPI tables of a run, keyed by their RunResult field names.
+
+    Parameters
+    ----------
+    join : insight.join.JoinResult
+        Its customers (with the KPI inputs) and theme mentions.
+    config : SegmentConfig
+        Which segment columns (:func:`insight.segments.segment_columns`).
+
+    Raises
+    ------
+    MissingColumnError
+        A configured segment column is not in the customer table.
+    """
+    customers = join.customers
+    return {
+        "kpis_by_segment": kpis_by_segment(customers, segment_columns(customers, config)),
+        "kpis_by_month": kpis_by_month(customers),
+        "kpis_by_theme": kpis_by_theme(customers, join.mentions),
+    }

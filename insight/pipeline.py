@@ -72,6 +72,9 @@ class RunResult:
     timings : seconds spent per stage.
     sentiment_model : the SentimentModel that scored the sentences (adapted to the
         file's scores when it was), or None (lexicon fallback, or a loaded run).
+    kpis_by_segment, kpis_by_month, kpis_by_theme : the KPI catalogue per segment
+        value, per month and per theme (:func:`insight.kpi.kpi_tables`), or None
+        (no customer table).
     skipped : customer-side stages left out of the run, each with the reason.
     sentiment_fallback : why sentiment came from the lexicon alone, or None.
 
@@ -98,6 +101,9 @@ class RunResult:
     config: InsightConfig
     timings: dict[str, float] = field(default_factory=dict)
     sentiment_model: SentimentModel | None = None
+    kpis_by_segment: pd.DataFrame | None = None
+    kpis_by_month: pd.DataFrame | None = None
+    kpis_by_theme: pd.DataFrame | None = None
     skipped: dict[str, str] = field(default_factory=dict)
     sentiment_fallback: str | None = None
 
@@ -237,6 +243,7 @@ def _theme_outputs(clock: _StageClock, config: InsightConfig, comments: pd.DataF
         out["segments"] = _unless_short(
             clock, skipped, "segments", segments.segment_table, joined, out["drivers"], config=config.segments
         )
+        out.update(_unless_short(clock, skipped, "kpis", kpi.kpi_tables, joined, config=config.segments) or {})
     out["trends"] = clock.run("trends", trends.theme_trends, comments, ct)
     out["kpis"] = kpis
     return out

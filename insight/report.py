@@ -63,6 +63,8 @@ SUMMARY_FILE = "summary.json"
 _REDACTIONS = "redactions"  # the text stage's PII counts, kept in ``RunResult.kpis`` by the pipeline
 DROPPED_CUSTOMERS_FILE = "dropped_customers.csv"
 UNMATCHED_IDS_FILE = "unmatched_ids.csv"  # feedback customer ids with no row in the customer table
+KPI_TABLES = ("kpis_by_segment", "kpis_by_month", "kpis_by_theme")
+"""RunResult fields written as ``<name>.csv``: every KPI per segment value, per month and per theme."""
 TRENDS_FILE = "trends.csv"  # theme volume and sentiment per period, when the comments have dates
 
 # Extra columns appended (when present) after each file's contract columns.
@@ -177,6 +179,9 @@ def _tables(result: Any) -> dict[str, pd.DataFrame]:
         tables[UNMATCHED_IDS_FILE] = result.join.unmatched_ids.reset_index(drop=True)
     if result.trends is not None and not result.trends.empty:
         tables[TRENDS_FILE] = result.trends.reset_index(drop=True)
+    for name in KPI_TABLES:  # None in runs without a customer table and in runs saved before they existed
+        if getattr(result, name, None) is not None:
+            tables[f"{name}.csv"] = getattr(result, name)
     return tables
 
 

@@ -59,6 +59,22 @@ class Col:
     REGION = "region"
     SIGNUP_DATE = "signup_date"
     CHURN_DATE = "churn_date"
+    # customers: the inputs of the KPI catalogue (insight.kpi), detected by name like the roles above
+    ORDERS = "orders"  # number of orders of the customer
+    TOTAL_REVENUE = "revenue"  # what the customer spent in all (AOV = revenue / orders)
+    CSAT = "csat"  # 1-5 satisfaction answer
+    CONVERTED = "converted"  # 0/1
+    ACQUISITION_SPEND = "acquisition_spend"  # sales and marketing spend on acquiring the customer
+    SESSIONS = "sessions"  # sessions, logins or minutes of use
+    UPSELL = "upsell"  # 0/1: bought an upgrade
+    CROSS_SELL = "cross_sell"  # 0/1: bought another product
+
+    # KPI tables (kpis_by_segment / kpis_by_month / kpis_by_theme)
+    KPI = "kpi"
+    ESTIMATE = "estimate"
+    N = "n"
+    UNIT = "unit"
+    MONTH = "month"
 
     # drivers (the drivers.csv contract)
     OUTCOME = "outcome"  # churn | nps | clv
@@ -82,6 +98,12 @@ class Col:
     CLV_AT_RISK = "clv_at_risk"
     PRIORITY = "priority"
 
+
+KPI_ROLES = (Col.ORDERS, Col.TOTAL_REVENUE, Col.CSAT, Col.CONVERTED, Col.ACQUISITION_SPEND, Col.SESSIONS, Col.UPSELL,
+             Col.CROSS_SELL)
+"""Customer roles that only the KPI catalogue reads; ingest detects them by name and keeps them under these names."""
+KPI_FLAGS = (Col.CONVERTED, Col.UPSELL, Col.CROSS_SELL)
+"""The KPI roles that hold yes/no (read like churned: Yes/No, true/false, 1/0)."""
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 OUTCOMES = ("churn", "nps", "clv")

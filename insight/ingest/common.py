@@ -13,7 +13,7 @@ import pandas as pd
 
 from insight.errors import SchemaValidationError
 from insight.privacy import redact
-from insight.schemas import Col
+from insight.schemas import KPI_ROLES, Col
 
 
 FEEDBACK_ROLES = ("text", "customer_id", "comment_id", "date", "score", "channel", "title")
@@ -28,6 +28,7 @@ CUSTOMER_ROLES = (
     "region",
     "signup_date",
     "churn_date",
+    *KPI_ROLES,
 )
 
 # Drop reasons: exact strings, written to dropped.csv and shown in the app.

@@ -161,6 +161,61 @@ _RULES: dict[str, _Rule] = {
         contains_score=0.6,
         exclude=frozenset({"id"}),
     ),
+    # the KPI catalogue's inputs (insight.kpi): after the roles above, which keep first pick of a shared name
+    "orders": _Rule(
+        exact=("orders", "order count", "n orders", "num orders", "number of orders", "orders count",
+               "total orders", "purchases", "purchase count", "n purchases", "number of purchases", "transactions"),
+        contains=(("order",), ("purchases",), ("transactions",)),
+        contains_score=0.6,
+        exclude=frozenset({"date", "id", "value", "amount", "revenue", "last", "first"}),
+    ),
+    "revenue": _Rule(
+        exact=("revenue", "total revenue", "total spend", "sales", "total sales", "spend", "total spent",
+               "amount spent", "gross revenue", "lifetime spend", "order revenue", "total order value"),
+        contains=(("revenue",), ("sales",), ("spend",), ("spent",)),
+        contains_score=0.6,
+        exclude=frozenset({"date", "id", "monthly", "acquisition", "marketing", "per", "average", "avg"}),
+    ),
+    "csat": _Rule(
+        exact=("csat", "csat score", "satisfaction", "customer satisfaction", "satisfaction score",
+               "satisfaction rating", "csat rating"),
+        contains=(("csat",), ("satisf",)),
+        contains_score=0.6,
+        exclude=frozenset({"date", "id", "comment", "reason"}),
+    ),
+    "converted": _Rule(
+        exact=("converted", "conversion", "is converted", "has converted", "trial converted", "converted flag",
+               "paying", "is paying"),
+        contains=(("convert",), ("conversion",)),
+        contains_score=0.6,
+        exclude=frozenset({"date", "id", "rate", "value"}),
+    ),
+    "acquisition_spend": _Rule(
+        exact=("acquisition spend", "acquisition cost", "cac", "marketing spend", "sales and marketing spend",
+               "customer acquisition cost", "cost of acquisition", "ad spend"),
+        contains=(("acquisition", "cost"), ("acquisition", "spend"), ("marketing", "spend"), ("cac",)),
+        contains_score=0.6,
+        exclude=frozenset({"date", "id"}),
+    ),
+    "sessions": _Rule(
+        exact=("sessions", "session count", "n sessions", "logins", "login count", "session minutes",
+               "minutes used", "usage minutes", "visits", "active days", "usage"),
+        contains=(("session",), ("login",), ("visits",), ("usage",)),
+        contains_score=0.6,
+        exclude=frozenset({"date", "id", "last", "first"}),
+    ),
+    "upsell": _Rule(
+        exact=("upsell", "upsold", "upgraded", "upgrade", "has upgraded", "bought upgrade", "upsell flag"),
+        contains=(("upsell",), ("upgrade",), ("upsold",)),
+        contains_score=0.6,
+        exclude=frozenset({"date", "id", "cross", "value", "amount"}),
+    ),
+    "cross_sell": _Rule(
+        exact=("cross sell", "crosssell", "cross sold", "cross sale", "bought other product", "cross sell flag"),
+        contains=(("cross", "sell"), ("cross", "sold"), ("crosssell",)),
+        contains_score=0.6,
+        exclude=frozenset({"date", "id", "value", "amount"}),
+    ),
 }
 _CUSTOMER_ID_RULE = dataclasses.replace(_RULES["customer_id"], exact=("id", *_RULES["customer_id"].exact))
 _QUESTION_START = re.compile(

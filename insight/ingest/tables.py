@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from insight.config import IngestConfig
+from insight.config import IngestConfig, did_you_mean
 from insight.errors import EmptyFileError, MissingColumnError
 from insight.ingest.common import (
     CUSTOMER_ROLES,
@@ -42,9 +42,11 @@ from insight.ingest.layouts import _structural_layout
 from insight.ingest.reading import _check_rows, _stringify_frame, _unique_columns, read_table
 from insight.ingest.roles import _detect
 from insight.ingest.values import (
+    _FALSE,
+    _TRUE,
     _count_bad,
     _numeric_role,
-    _parse_churned,
+    _parse_flags,
     _role_dates,
     _role_ids,
     _role_scores,
@@ -52,7 +54,7 @@ from insight.ingest.values import (
 )
 from insight.pii import clean_text
 from insight.privacy import redact, redact_frame
-from insight.schemas import Col, make_unique
+from insight.schemas import KPI_FLAGS, KPI_ROLES, Col, make_unique
 
 
 def _prepare(source: Any, name: str | None, config: IngestConfig) -> tuple[pd.DataFrame, pd.DataFrame | None, TableMeta]:
@@ -78,7 +80,8 @@ def _resolve_roles(frame: pd.DataFrame, kind: str, overrides: Mapping[str, Any] 
     resolved: dict[str, Any] = {}
     for role, value in (overrides or {}).items():
         if role not in allowed:
-            raise MissingColumnError(f"Unknown role '{role}'; {kind} roles are: {', '.join(allowed)}.")
+            raise MissingColumnError(f"Unknown role '{role}'; {kind} roles are: {', '.join(allowed)}.",
+                                     hint=did_you_mean(str(role), allowed).strip() or None)
         if value is None or value == "":
             if role != "text":
                 resolved[role] = None
@@ -270,6 +273,7 @@ _CUSTOMER_BOUNDS = {
     Col.REVENUE: (None, None),
     Col.TENURE: (0.0, None),
 }
+_KPI_BOUNDS = {Col.CSAT: (1.0, 5.0)}  # the other numeric KPI inputs are counts and money: >= 0
 
 
 def ingest_customers(
@@ -295,8 +299,10 @@ def ingest_customers(
     IngestResult
         ``data`` columns: row_id, customer_id, churned (Int64 0/1), nps, clv,
         monthly_revenue, tenure_months (float), plan, region (string),
-        signup_date, churn_date (datetime), then the other columns (segment
-        candidates). Drops: "missing customer id"; "duplicate customer id"
+        signup_date, churn_date (datetime), the KPI inputs the table has
+        (``schemas.KPI_ROLES``: orders, revenue, csat, sessions ... as numbers;
+        converted, upsell, cross_sell as Int64 0/1), then the other columns
+        (segment candidates). Drops: "missing customer id"; "duplicate customer id"
         (identical repeats, the first is kept); "conflicting duplicate customer
         id" (all rows of an id whose rows disagree).
 
@@ -305,7 +311,8 @@ def ingest_customers(
     MissingColumnError
         No customer id column.
     InvalidValueError
-        Unknown churn spellings, NPS outside 0-10, negative CLV or tenure, text in numeric columns.
+        Unknown churn (or other yes/no) spellings, NPS outside 0-10, CSAT outside 1-5, negative CLV, tenure
+        or counts, text in numeric columns.
 
     Examples
     --------
@@ -326,7 +333,7 @@ def ingest_customers(
         warnings.append("No churned, NPS or CLV column found: driver analysis will have no outcome to explain.")
     data = pd.DataFrame({Col.ROW_ID: np.arange(len(frame), dtype=np.int64)})
     data[Col.CUSTOMER_ID] = _role_ids(frame, r["customer_id"], "customer ids", warnings)
-    data[Col.CHURNED] = _parse_churned(frame[r["churned"]], r["churned"]) if r["churned"] else pd.array([pd.NA] * len(frame), dtype="Int64")
+    data[Col.CHURNED] = _parse_flags(frame[r["churned"]], r["churned"], "churned", _TRUE, _FALSE) if r["churned"] else pd.array([pd.NA] * len(frame), dtype="Int64")
     for role, (low, high) in _CUSTOMER_BOUNDS.items():
         data[role] = _numeric_role(frame[r[role]], r[role], role, low, high) if r[role] else np.nan
     if r[Col.NPS]:  # NPS is a 0-10 answer: 7.5 is no answer the driver stage can use
@@ -336,6 +343,9 @@ def ingest_customers(
     data[[Col.PLAN, Col.REGION]] = redact_frame(pd.DataFrame({role: _role_strings(frame, r[role]) for role in (Col.PLAN, Col.REGION)}))
     for role in (Col.SIGNUP_DATE, Col.CHURN_DATE):
         data[role] = _role_dates(frame, r[role], warnings)
+    for role in (k for k in KPI_ROLES if r[k]):  # KPI inputs are kept only when the table has them
+        data[role] = (_parse_flags(frame[r[role]], r[role], role) if role in KPI_FLAGS
+                      else _numeric_role(frame[r[role]], r[role], role, *_KPI_BOUNDS.get(role, (0.0, None))))
     others = [c for c in frame.columns if c not in {c for c in r.values() if c}]
     user = redact_frame((original if original is not None else frame)[others])
     user = user.set_axis([f"input_{c}" if c in data.columns else c for c in others], axis=1)

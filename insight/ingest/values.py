@@ -74,22 +74,26 @@ def _day_first(text: pd.Series) -> tuple[bool, str | None]:
     return False, text[differ[differ].index[0]] if differ.any() else None
 
 
-_TRUE = ("yes", "y", "true", "t", "1", "churned", "churn", "lost", "left", "cancelled", "canceled", "exited", "inactive")
-_FALSE = ("no", "n", "false", "f", "0", "active", "retained", "stayed", "current", "not churned", "existing")
+_YES = ("yes", "y", "true", "t", "1")
+_NO = ("no", "n", "false", "f", "0")
+_TRUE = (*_YES, "churned", "churn", "lost", "left", "cancelled", "canceled", "exited", "inactive")
+_FALSE = (*_NO, "active", "retained", "stayed", "current", "not churned", "existing")
 _MISSING = ("", "na", "n/a", "nan", "null", "none", "unknown", "-")
 
 
-def _parse_churned(values: pd.Series, column: str) -> pd.Series:
+def _parse_flags(values: pd.Series, column: str, role: str, true: tuple[str, ...] = _YES,
+                 false: tuple[str, ...] = _NO) -> pd.Series:
+    """A yes/no column as Int64 0/1 (<NA> where empty); unreadable values are refused, naming a few."""
     text = _stringify(values).str.strip().str.lower()
     text = text.str.replace(r"^([01])\.0+$", r"\1", regex=True)
-    mapping = {**{v: 1 for v in _TRUE}, **{v: 0 for v in _FALSE}}
+    mapping = {**{v: 1 for v in true}, **{v: 0 for v in false}}
     unknown = sorted(set(text[~text.isin(list(mapping) + list(_MISSING))]))
     if unknown:
         raise InvalidValueError(
-            f"Column '{column}' (churned) has values insight cannot read as churned/not churned: "
+            f"Column '{column}' ({role}) has values insight cannot read as {role}/not {role}: "
             f"{_examples(pd.Series(unknown), 10)}{' ...' if len(unknown) > 10 else ''}.",
-            hint=f"Accepted (any case): churned = {', '.join(_TRUE)}; not churned = {', '.join(_FALSE)}; "
-            "empty means unknown.",
+            hint=f"Accepted (any case): {role} = {', '.join(true)}; not {role} = {', '.join(false)}; "
+            f"empty means unknown. Or map another column {_mapping_hint(role, 'customers')}.",
         )
     return text.map(mapping).astype("Int64")
 

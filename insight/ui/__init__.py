@@ -62,6 +62,8 @@ STATE_CODEFRAME = "insight:codeframe"
 STATE_CODEFRAME_EDITS = "insight:codeframe_edits"
 """Human-readable log of the pending codeframe edits."""
 STATE_DEMO_TRIED = "insight:demo_tried"
+STATE_PICKED_OUTCOMES = "insight:picked_outcomes"
+"""Drivers of outcomes picked on the Drivers page: ``{"result": RunResult, "drivers": {column: DriverResult}}``."""
 
 _NONE = "(none)"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")

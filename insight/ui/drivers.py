@@ -1,6 +1,7 @@
-"""The Drivers page: which themes go with churn, NPS and CLV, with intervals."""
+"""The Drivers page: which themes go with churn, NPS, CLV and any outcome column the user picks, with intervals."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pandas as pd
@@ -9,6 +10,7 @@ import streamlit as st
 from insight import charts
 from insight.schemas import Col
 from insight.ui import (
+    STATE_PICKED_OUTCOMES,
     _drivers_table,
     _guard,
     _nav_button,
@@ -42,6 +44,44 @@ def _with_units(rows: pd.DataFrame, outcome: str) -> pd.DataFrame:
     return rows.rename(columns={c: f"{c} ({unit})" for c in raw} | {c: f"{c} ({adjusted_unit})" for c in adjusted})
 
 
+def _with_picked_outcome(result: Any, *, key: str) -> Any:
+    """The run's drivers, plus those of a customer column the user picks as another outcome.
+
+    The picked outcome's drivers are computed here on the run's join (churn, NPS
+    and CLV left out, as the run has them already) and kept in session state per
+    run, so switching pages or outcomes does not repeat the analysis.
+    """
+    from insight.drivers import analyze_drivers, outcome_candidates
+
+    analysed = set(result.drivers.table[Col.OUTCOME].astype(str))
+    options = [c for c in outcome_candidates(result.join.customers, result.config.drivers) if c not in analysed]
+    if not options:
+        return result.drivers
+    picked = st.selectbox(
+        "Add an outcome", [None, *options], key=f"{key}:add_outcome", format_func=lambda c: "(none)" if c is None else c,
+        help="Any binary (0/1) or numeric customer column: its drivers are computed from this run's themes.",
+    )
+    if picked is None:
+        return result.drivers
+    cache = st.session_state.get(STATE_PICKED_OUTCOMES)
+    if cache is None or cache["result"] is not result:
+        cache = st.session_state[STATE_PICKED_OUTCOMES] = {"result": result, "drivers": {}}
+    if picked not in cache["drivers"]:
+        with _guard(f"Finding the drivers of {picked}"), st.spinner(f"Finding the drivers of {picked}…"):
+            join = dataclasses.replace(
+                result.join, customers=result.join.customers.drop(columns=[Col.CHURNED, Col.NPS, Col.CLV], errors="ignore")
+            )
+            config = dataclasses.replace(result.config.drivers, outcomes=(picked,))
+            cache["drivers"][picked] = analyze_drivers(join, config=config, random_state=result.config.seed)
+    extra = cache["drivers"].get(picked)
+    if extra is None:
+        return result.drivers
+    return dataclasses.replace(
+        result.drivers, table=pd.concat([result.drivers.table, extra.table], ignore_index=True),
+        notes=tuple(dict.fromkeys(result.drivers.notes + extra.notes)),
+    )
+
+
 def render_drivers(result: Any, *, key: str) -> None:
     """Per outcome: the forest chart, plain-language captions, impact vs volume, revenue at risk."""
     if not _opened("Drivers", result, key=key):
@@ -52,7 +92,9 @@ def render_drivers(result: Any, *, key: str) -> None:
         st.info("No customer table (or no churn / NPS / CLV columns in it): upload one to see drivers.")
         _nav_button("Upload a customer table", "Upload & map", key=f"{key}:to_upload")
         return
-    alpha = result.drivers.alpha
+    drivers = _with_picked_outcome(result, key=key)
+    table = drivers.table
+    alpha = drivers.alpha
     outcomes = list(dict.fromkeys(table[Col.OUTCOME].astype(str)))
     cols = st.columns(2)
     outcome = cols[0].radio("Outcome", outcomes, horizontal=True, key=f"{key}:outcome")
@@ -83,7 +125,7 @@ def render_drivers(result: Any, *, key: str) -> None:
         st.write(f"No theme has a significant association with {outcome} at q ≤ {alpha:g}.")
     with _guard("Describing the drivers"):
         for theme in rows[Col.THEME].head(5):
-            st.markdown("- " + md_escape(result.drivers.caption(theme, outcome, exposure)))
+            st.markdown("- " + md_escape(drivers.caption(theme, outcome, exposure)))
     left, right = st.columns(2)
     left.plotly_chart(
         charts.impact_volume_scatter(result.themes, table, outcome, exposure=exposure), key=f"{key}:scatter"
@@ -97,4 +139,4 @@ def render_drivers(result: Any, *, key: str) -> None:
         if charts.EXPOSURE in shown:
             shown = shown.loc[shown[charts.EXPOSURE] == exposure]
         _table(_with_units(shown, outcome), key=f"{key}:table")
-        st.text(result.drivers.summary())
+        st.text(drivers.summary())

@@ -57,6 +57,8 @@ def _fixture_result():
             "clv": np.round(rng.uniform(100, 900, n), 2),
             "nps": rng.integers(0, 11, n),
             "churned": (rng.random(n) < churn_p).astype(int),
+            "upsell": (rng.random(n) < 0.1 + 0.5 * mentions[:, 2]).astype(int),  # friendly staff drives upsell
+            "signup_date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 540, n), unit="D"),
         }
     )
     rows = []
@@ -155,6 +157,7 @@ def _fixture_result():
         kpis={**kpi.summarise_customers(cust.data), "match_rate": joined.match_rate},
         config=InsightConfig().replace(drivers__min_support=10),
         timings={"ingest": 0.1},
+        **kpi.kpi_tables(joined, config=SegmentConfig(min_customers=5)),
     )
 
 
@@ -620,3 +623,50 @@ def test_segment_picker_keeps_the_runs_own_columns(result):
     assert "store_no" in at.multiselect(key="segments:columns").value
     assert not any("Pick at least one" in t for t in _texts(at.info))
     assert len(_table(at, "segments:actions")) > 0
+
+
+def test_overview_shows_a_card_per_kpi_with_its_formula_and_what_the_others_need(result):
+    at = _goto(_app(result), "Overview")
+    catalogue = result.kpis["catalogue"]
+    cards = {m.label: m for m in at.container(key="overview:kpi_cards").metric}
+    assert cards["Upsell rate"].value == f"{catalogue['upsell_rate']['value']:.1f}%"
+    assert cards["Upsell rate"].proto.help == f"Upsell rate = {catalogue['upsell_rate']['formula']}"
+    assert "Average order value" not in cards  # the table has no orders or revenue
+    needs = _shown(at.markdown)
+    assert any("Average order value: needs orders, revenue" in t for t in needs), needs
+    assert any("Retention rate: needs churn_date" in t for t in needs)
+
+
+def test_overview_breaks_a_kpi_down_by_segment_and_by_month_for_one_segment(result):
+    at = _goto(_app(result), "Overview")
+    at.selectbox(key="overview:kpi_pick").set_value("churn_rate").run()
+    at.selectbox(key="overview:kpi_segment_column").set_value("plan").run()
+    assert not at.exception
+    shown = _table(at, "overview:kpi_table")
+    expected = result.kpis_by_segment.query("segment_column == 'plan' and kpi == 'churn_rate'")
+    assert shown[Col.ESTIMATE].tolist() == pytest.approx(expected[Col.ESTIMATE].tolist())
+
+    at.radio(key="overview:kpi_by").set_value("month").run()
+    at.selectbox(key="overview:kpi_pick").set_value("churn_rate").run()
+    at.selectbox(key="overview:kpi_month_segment").set_value(("plan", "basic")).run()
+    assert not at.exception
+    shown = _table(at, "overview:kpi_table")
+    basic = result.join.customers.loc[result.join.customers["plan"] == "basic"]
+    first = shown.iloc[0]
+    cohort = basic.loc[basic["signup_date"].dt.to_period("M").astype(str) == first[Col.MONTH], Col.CHURNED]
+    assert first[Col.ESTIMATE] == pytest.approx(100 * cohort.mean()) and first[Col.N] == len(cohort)
+
+
+def test_drivers_page_adds_a_picked_outcome_and_finds_its_planted_driver(result):
+    at = _goto(_app(result), "Drivers")
+    assert "upsell" in at.selectbox(key="drivers:add_outcome").options
+    at.selectbox(key="drivers:add_outcome").set_value("upsell").run()
+    assert not at.exception
+    assert at.radio(key="drivers:outcome").options == ["churn", "nps", "clv", "upsell"]
+    at.radio(key="drivers:outcome").set_value("upsell").run()
+    assert not at.exception
+    table = _table(at, "drivers:table")
+    assert table[Col.OUTCOME].eq("upsell").all()
+    top = table.loc[table[Col.Q_VALUE] <= 0.05, Col.THEME].tolist()
+    assert top and top[0] == "friendly staff"  # planted: friendly staff raises upsell
+    assert any("friendly staff" in t for t in _shown(at.markdown))

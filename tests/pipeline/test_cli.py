@@ -192,20 +192,32 @@ def test_themes_csv_carries_representative_sentences(cli_out):
     assert all(len({r.casefold() for r in row}) == 3 for row in reps)
 
 
+def test_an_unknown_customer_role_is_one_line_with_the_closest_name(small_corpus, tmp_path):
+    done = _insight("analyze", "--feedback", str(small_corpus.folder / "feedback.csv"), "--customers",
+                    str(small_corpus.folder / "customers.csv"), "--customer-col", "order=upsell", "--out", str(tmp_path))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Unknown role 'order'" in done.stderr and "Did you mean 'orders'?" in done.stderr
+
+
 def test_customer_roles_and_segments_can_be_named_and_a_bad_out_fails_fast(small_corpus, tmp_path):
     feedback = pd.read_csv(small_corpus.folder / "feedback.csv").head(200)
     feedback.to_csv(tmp_path / "feedback.csv", index=False)
-    customers = pd.read_csv(small_corpus.folder / "customers.csv").rename(columns={"customer_id": "acct_ref", "churned": "gone"})
+    customers = pd.read_csv(small_corpus.folder / "customers.csv").rename(
+        columns={"customer_id": "acct_ref", "churned": "gone", "upsell": "flag_7"})
     customers.to_csv(tmp_path / "customers.csv", index=False)
     out = tmp_path / "out"
     done = _insight("analyze", "--feedback", str(tmp_path / "feedback.csv"), "--customers", str(tmp_path / "customers.csv"),
                     "--customer-col", "customer_id=acct_ref", "--customer-col", "churned=gone", "--customer-col", "region=",
-                    "--segments", "plan,tenure_band",
+                    "--customer-col", "upsell=flag_7", "--segments", "plan,tenure_band",
                     "--codeframe", "models/codeframe_default.yaml", "--out", str(out), "--quiet")
     assert done.returncode == 0, done.stderr
     roles = json.loads((out / "summary.json").read_text())["customers"]["roles"]
     assert roles["customer_id"] == "acct_ref" and roles["churned"] == "gone" and "region" not in roles
     assert set(pd.read_csv(out / "segments.csv")["segment_column"]) == {"plan", "tenure_band"}
+    by_segment = pd.read_csv(out / "kpis_by_segment.csv").set_index(["segment_column", "segment_value", "kpi"])
+    basic = customers.loc[customers["plan"] == "Basic", "flag_7"]  # the mapped column is the upsell KPI's input
+    assert by_segment.loc[("plan", "Basic", "upsell_rate"), "estimate"] == pytest.approx(100 * basic.mean())
+    assert by_segment.loc[("plan", "Basic", "upsell_rate"), "n"] == len(basic)
     (tmp_path / "taken").write_text("")
     done = _insight("analyze", "--feedback", str(tmp_path / "feedback.csv"), "--out", str(tmp_path / "taken"))
     assert done.returncode == 2 and "is a file, not a folder" in done.stderr

@@ -114,7 +114,9 @@ def test_store_round_trip(small_run, tmp_path):
 
     save_run(small_run, tmp_path / "run")
     loaded = load_run(tmp_path / "run")
-    for field in ("comments", "sentences", "assignments", "themes", "segments"):
+    assert not small_run.kpis_by_segment.empty and not small_run.kpis_by_theme.empty
+    for field in ("comments", "sentences", "assignments", "themes", "segments", "kpis_by_segment", "kpis_by_month",
+                  "kpis_by_theme"):
         pd.testing.assert_frame_equal(getattr(loaded, field), getattr(small_run, field), check_dtype=False)
     pd.testing.assert_frame_equal(loaded.drivers.table, small_run.drivers.table, check_dtype=False)
     pd.testing.assert_frame_equal(loaded.join.mentions, small_run.join.mentions, check_dtype=False)

@@ -742,3 +742,47 @@ def test_values_quoted_in_warnings_are_redacted():
     result = ingest_feedback(frame)
     text = " ".join(result.meta.warnings)
     assert "could not be read as dates" in text and "john.doe@mail.com" not in text and "[EMAIL]" in text
+
+
+# --------------------------------------------------------------------------- KPI roles
+
+
+@pytest.mark.parametrize(
+    ("column", "role"),
+    [("n_orders", "orders"), ("Purchases", "orders"), ("order_count", "orders"), ("Total Sales", "revenue"),
+     ("sales", "revenue"), ("Satisfaction", "csat"), ("CSAT Score", "csat"), ("logins", "sessions"),
+     ("session_minutes", "sessions"), ("Upgraded", "upsell"), ("cross_sold", "cross_sell"),
+     ("acquisition_cost", "acquisition_spend"), ("trial_converted", "converted"), ("created_at", "signup_date"),
+     ("start_date", "signup_date"), ("cancel_date", "churn_date"), ("churned_at", "churn_date")],
+)
+def test_kpi_columns_are_detected_from_synonyms(column, role):
+    values = {"signup_date": "2024-01-05", "churn_date": "2024-03-01", "upsell": "yes", "cross_sell": "1",
+              "converted": "true", "csat": "4"}.get(role, "3")
+    frame = pd.DataFrame({"customer_id": ["a", "b"], column: [values, values]})
+    result = ingest_customers(frame)
+    assert result.roles[role] == column
+    assert role in result.data.columns and column not in result.data.columns
+
+
+def test_kpi_roles_are_read_as_numbers_and_flags_and_can_be_mapped_or_unmapped():
+    frame = pd.DataFrame({"customer_id": ["a", "b", "c"], "qty": ["1", "4", ""], "Upgraded": ["Yes", "no", ""],
+                          "logins": ["3", "5", "8"]})
+    result = ingest_customers(frame, roles={"orders": "qty", "sessions": None})
+    assert result.data["orders"].tolist()[:2] == [1.0, 4.0] and np.isnan(result.data["orders"].iloc[2])
+    assert result.data["upsell"].tolist() == [1, 0, pd.NA]
+    assert "sessions" not in result.data.columns and result.data["logins"].tolist() == ["3", "5", "8"]
+
+
+@pytest.mark.parametrize(
+    ("frame", "roles", "error", "fragment"),
+    [
+        (pd.DataFrame({"id": ["a"], "csat": ["9"]}), None, InvalidValueError, "between 1 and 5"),
+        (pd.DataFrame({"id": ["a"], "upsell": ["maybe"]}), None, InvalidValueError, "upsell/not upsell"),
+        (pd.DataFrame({"id": ["a"], "orders": ["-2"]}), None, InvalidValueError, "(orders) must be >= 0"),
+        (pd.DataFrame({"id": ["a"], "qty": ["1"]}), {"order": "qty"}, MissingColumnError, "Did you mean 'orders'?"),
+    ],
+)
+def test_bad_kpi_columns_and_unknown_roles_are_clear_errors(frame, roles, error, fragment):
+    with pytest.raises(error) as info:
+        ingest_customers(frame, roles=roles)
+    assert fragment in info.value.one_line()

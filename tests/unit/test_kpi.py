@@ -244,3 +244,60 @@ def test_catalogue_refuses_values_outside_a_kpi_scale():
         kpi.catalogue(pd.DataFrame({"csat": [1, 7]}))
     with pytest.raises(InvalidValueError, match="upsell must hold 0/1"):
         kpi.catalogue(pd.DataFrame({"upsell": [0, 2]}))
+
+
+# ---------------------------------------------------------------- KPI tables
+
+
+def test_retention_counts_new_customers_among_those_at_the_end():
+    # 10 at the start, 2 of them leave; 3 sign up, 1 of whom leaves within the period: 8 + 2 = 10 at the end
+    start, end = pd.Timestamp("2024-01-31"), pd.Timestamp("2024-02-29")
+    signup = pd.Series([pd.Timestamp("2023-06-01")] * 10 + [pd.Timestamp("2024-02-10")] * 3)
+    left = pd.Series([pd.Timestamp("2024-02-15")] * 2 + [pd.NaT] * 8 + [pd.Timestamp("2024-02-20")] + [pd.NaT] * 2)
+    assert kpi.period_counts(signup, left, start, end) == (10, 10, 2)
+    assert kpi.retention_rate(*kpi.period_counts(signup, left, start, end)).value == pytest.approx(80.0)
+
+
+def test_kpis_by_segment_equal_each_segments_own_kpis():
+    customers = pd.DataFrame({
+        "plan": ["basic"] * 4 + ["pro"] * 3, "churned": [1, 1, 0, 0, 0, 0, 1],
+        "orders": [1, 2, 3, 0, 5, 1, 2], "revenue": [10.0, 30.0, 60.0, 0.0, 200.0, 40.0, 60.0],
+    })  # fmt: skip
+    table = kpi.kpis_by_segment(customers, {"plan": customers["plan"]}).set_index(["segment_value", "kpi"])
+    assert list(table.columns) == ["segment_column", "estimate", "ci_low", "ci_high", "n", "unit"]
+    basic = table.loc["basic"]
+    assert basic.loc["churn_rate", "estimate"] == pytest.approx(50.0) and basic.loc["churn_rate", "n"] == 4
+    assert basic.loc["churn_rate", "ci_low"] == pytest.approx(100 * proportion_confint(2, 4, method="wilson")[0])
+    assert basic.loc["average_order_value", "estimate"] == pytest.approx(100.0 / 6)  # revenue 100 over 6 orders
+    assert table.loc[("pro", "average_order_value"), "estimate"] == pytest.approx(300.0 / 8)
+    assert table.loc[("pro", "repeat_purchase_rate"), "estimate"] == pytest.approx(200 / 3)  # 5 and 2 orders of 3
+    assert "nps" not in table.index.get_level_values("kpi")  # no NPS column: no row, not a made-up one
+
+
+def test_kpis_by_month_gives_retention_per_calendar_month_and_the_rest_per_signup_cohort():
+    # January: 4 sign up. February: 2 of them leave, 2 sign up (one leaves in February). March: nothing happens.
+    signup = pd.to_datetime(["2024-01-05"] * 4 + ["2024-02-10", "2024-02-11"])
+    left = pd.to_datetime(["2024-02-03", "2024-02-20", None, None, None, "2024-02-25"])
+    customers = pd.DataFrame({Col.SIGNUP_DATE: signup, Col.CHURN_DATE: left, "churned": [1, 1, 0, 0, 0, 1],
+                              "upsell": [1, 0, 0, 0, 1, 1]})
+    table = kpi.kpis_by_month(customers).set_index(["month", "basis", "kpi"])
+    calendar = table.xs("calendar month", level="basis")
+    assert "2024-01" not in calendar.index.get_level_values("month")  # nobody at the start of January
+    feb = calendar.loc[("2024-02", "retention_rate")]
+    assert feb["estimate"] == pytest.approx(100 * (3 - 1) / 4) and feb["n"] == 4  # (end 3 - new 1) / start 4
+    assert calendar.loc[("2024-02", "period_churn_rate"), "estimate"] == pytest.approx(50.0)
+    cohorts = table.xs("signup cohort", level="basis")
+    assert cohorts.loc[("2024-01", "churn_rate"), "estimate"] == pytest.approx(50.0)
+    assert cohorts.loc[("2024-02", "upsell_rate"), "estimate"] == pytest.approx(100.0)
+    assert cohorts.loc[("2024-02", "upsell_rate"), "n"] == 2
+    assert kpi.kpis_by_month(customers.drop(columns=[Col.SIGNUP_DATE])).empty
+
+
+def test_kpis_by_theme_are_the_kpis_of_the_theme_mentioners():
+    customers = pd.DataFrame({"orders": [1, 4, 2, 1], "revenue": [20.0, 100.0, 60.0, 10.0]}, index=list("abcd"))
+    mentions = pd.DataFrame({"billing errors": [1, 2, 0, 0], "slow app": [0, 0, 0, 0]}, index=list("abcd"))
+    table = kpi.kpis_by_theme(customers, mentions).set_index([Col.THEME, "kpi"])
+    assert table.loc[("billing errors", "average_order_value"), "estimate"] == pytest.approx(120.0 / 5)
+    assert table.loc[("billing errors", "repeat_purchase_rate"), "estimate"] == pytest.approx(50.0)
+    assert table.loc[("billing errors", "repeat_purchase_rate"), "n"] == 2
+    assert "slow app" not in table.index.get_level_values(Col.THEME)  # nobody mentions it: nothing to report
