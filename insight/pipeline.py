@@ -467,24 +467,16 @@ def _partition_report(clock: _StageClock, stage: str, total: int) -> Callable[[i
     return lambda done: clock.progress(stage, done, total, f"{done} of {total} partitions")
 
 
-def _sentiment_vectors(config: InsightConfig, texts: list[str], vectors: np.ndarray) -> np.ndarray | None:
-    """The sentiment head's vectors of ``texts`` (None where the head's model is not installed)."""
-    if config.embed.backend == sentiment.EMBEDDER:
-        return vectors
-    try:
-        return embed.embed_texts(texts, config=dataclasses.replace(config.embed, backend=sentiment.EMBEDDER))
-    except MissingDependencyError:
-        return None
-
-
 def _embed_partition(item: tuple[pd.DataFrame, str], *, config: InsightConfig, folder: str) -> tuple[pd.DataFrame, dict]:
     """Text and embed stages of one partition: its sentences and vectors go to a shard; returns its comments."""
     part, name = item
     text_result = text.split_sentences(part, config.text)
     texts = text_result.sentences[Col.ANALYSIS_TEXT].tolist()
     vectors = embed.embed_texts(texts, config=config.embed)
-    head_vectors = _sentiment_vectors(config, texts, vectors)
-    extra = {} if head_vectors is None else {"sentiment": head_vectors}
+    try:
+        extra = {"sentiment": sentiment.head_vectors_for(texts, vectors, config.embed)}
+    except MissingDependencyError:  # the lexicon scores instead (see _partition_head)
+        extra = {}
     engine.write_shard(Path(folder), name, text_result.sentences, topic=vectors, **extra)
     return text_result.comments, dict(text_result.redactions)
 

@@ -729,6 +729,20 @@ class SentimentStageResult:
     fallback: str | None = None
 
 
+def head_vectors_for(texts: list[str], vectors: np.ndarray, embed_config: EmbedConfig, *,
+                     progress: Progress | None = None) -> np.ndarray:
+    """The head's vectors of ``texts``: the run's own ``vectors`` when they are the head's kind, else made here.
+
+    Raises
+    ------
+    MissingDependencyError
+        The head's encoder (torch, sentence-transformers) is not installed.
+    """
+    if embed_config.backend == EMBEDDER:
+        return vectors
+    return embed.embed_texts(texts, config=replace(embed_config, backend=EMBEDDER), progress=progress)
+
+
 def score_stage(
     sentences: pd.DataFrame,
     comments: pd.DataFrame,
@@ -748,10 +762,7 @@ def score_stage(
     result says why rather than the run failing after the text stage.
     """
     try:
-        head_vectors = vectors if embed_config.backend == EMBEDDER else embed.embed_texts(
-            sentences[Col.ANALYSIS_TEXT].tolist(), config=replace(embed_config, backend=EMBEDDER),
-            progress=progress,
-        )
+        head_vectors = head_vectors_for(sentences[Col.ANALYSIS_TEXT].tolist(), vectors, embed_config, progress=progress)
     except MissingDependencyError as exc:
         return SentimentStageResult(
             lexicon_scores(sentences, config=config),
