@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from insight import charts
-from insight.schemas import SENTIMENT_FALLBACK, Col
+from insight.schemas import Col
 from insight.text import language_summary
 from insight.ui import _estimate_text, _guard, _opened, _table, md_escape
 
@@ -46,8 +46,8 @@ def render_overview(result: Any, *, key: str) -> None:
     left.plotly_chart(charts.sentiment_distribution(result.comments), key=f"{key}:sentiment")
     _render_score_agreement(kpis.get("sentiment_score_agreement"), key=key)
     _render_adaptation(kpis.get("sentiment_adaptation"))
-    if kpis.get(SENTIMENT_FALLBACK):
-        st.warning(md_escape(kpis[SENTIMENT_FALLBACK]))
+    if result.sentiment_fallback:
+        st.warning(md_escape(result.sentiment_fallback))
     right.plotly_chart(charts.volume_by_channel(result.comments), key=f"{key}:channels")
     st.plotly_chart(charts.volume_over_time(result.comments), key=f"{key}:over_time")
     with st.expander("Settings of this run"):

@@ -39,7 +39,8 @@ def _fixture_result():
     from insight import drivers, join, kpi, segments, trends
     from insight.codeframe import Codeframe, CodeframeTheme
     from insight.ingest import ingest_customers, ingest_feedback
-    from insight.pipeline import RunResult, comment_themes
+    from insight.pipeline import RunResult
+    from insight.theme_stats import comment_themes
 
     rng = np.random.default_rng(0)
     n = 240
