@@ -55,7 +55,8 @@ def review_sentences(n: int = 40_000) -> list[str]:
 
 def fast_embed_sentiment_rate(texts: list[str]) -> float:
     """Sentences/s of fast mode's vectors plus sentiment labels (models loaded beforehand)."""
-    from insight.static import StaticEmbedder, StaticSentimentModel
+    from insight.sentiment import StaticSentimentModel
+    from insight.static import StaticEmbedder
 
     embedder, model = StaticEmbedder(), StaticSentimentModel.load()
     model.predict(texts[:10], embedder.embed(texts[:10]))
@@ -92,7 +93,7 @@ def sentiment_f1(backend: str) -> dict[str, float]:
 
     from insight.sentiment import head_for
 
-    model = head_for(backend)
+    model = head_for(backend)  # predict() makes the vectors it reads
     out = {}
     for name, frame in ts.load_sources().items():
         test = frame[frame["split"] == "test"]

@@ -1,4 +1,4 @@
-"""Fast mode: static token vectors distilled from the installed MiniLM, and a sentiment head on them.
+"""Fast mode: static token vectors distilled from the installed MiniLM.
 
 A sentence vector here is the SIF-weighted mean of per-token vectors that
 ``models/build_static.py`` distilled offline (model2vec) from the same
@@ -9,7 +9,8 @@ no sentence-transformers, no download, tens of thousands of sentences per second
 on two cores, where the default encodes a few hundred. The sentiment head
 (``models/sentiment/static.v1.npz``) is a multinomial logistic regression on the
 same vectors, so fast mode scores sentiment from the vectors it already has
-rather than re-encoding every sentence with MiniLM.
+rather than re-encoding every sentence with MiniLM (the head is in
+:mod:`insight.sentiment`).
 """
 from __future__ import annotations
 
@@ -26,23 +27,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from insight.backends import _report, as_text_list, check_sha256
 from insight.config import EmbedConfig
-from insight.embed import _as_text_list, _report, check_sha256
+from insight.emoji import emojis_as_words
 from insight.errors import ModelIntegrityError
-from insight.sentiment import (
-    _NEGATORS, CLASSES, SentimentModel, _as_texts, emojis_as_words,
-)
 from insight.types import Progress
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 STATIC = "static.v1"
+NAMES = (STATIC, "fast")  # its registry names; "fast" is the command line's
 STATIC_DIR = MODELS_DIR / "embed" / STATIC
 STATIC_SHA256 = {
     "model.safetensors": "e29a291e0b16c27da8808e539dae400750c2791cb80fe529ad26b6bc95957559",
     "tokenizer.json": "dd33465341c98889c3338356b6200c8b232b89af5f1b7aa8e6ee1d4d7a699631",
 }
-HEAD_PATH = MODELS_DIR / "sentiment" / f"{STATIC}.npz"
-HEAD_SHA256 = "ae937756af67c5fce669af880c40829053914ebb4bbb6ea14ead532e4de5c2d2"
 RESTORE = "Restore it from the repository (git checkout -- models/) or rebuild it with models/build_static.py."
 
 
@@ -90,10 +88,10 @@ class StaticVectors:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length sum of each text's word-piece vectors, float32 (zero for a text with no known piece)."""
-        return _unit(np.asarray(self.piece_counts(texts) @ self.vectors, dtype=np.float32))
+        return unit_rows(np.asarray(self.piece_counts(texts) @ self.vectors, dtype=np.float32))
 
 
-def _unit(rows: np.ndarray) -> np.ndarray:
+def unit_rows(rows: np.ndarray) -> np.ndarray:
     """``rows`` scaled to unit length in place; all-zero rows stay zero."""
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     np.divide(rows, norms, out=rows, where=norms > 0)
@@ -113,6 +111,17 @@ def _distinct(groups: list[list[str]]) -> tuple[list[str], Any]:
     np.cumsum([len(g) for g in groups], out=starts[1:])
     codes, uniques = pd.factorize(np.fromiter(itertools.chain.from_iterable(groups), dtype=object, count=starts[-1]))
     return list(uniques), _rows(codes, starts, len(uniques))
+
+
+def cue_table(vocabulary: pd.Index) -> np.ndarray:
+    """Per-piece columns summed into the cues: VADER valence (whole-word pieces), its
+    positive and negative parts, "!", "?" and 1 (the piece count)."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    lexicon = SentimentIntensityAnalyzer().lexicon
+    valence = np.array([lexicon.get(token, 0.0) for token in vocabulary], dtype=np.float32)
+    return np.stack([valence, np.maximum(valence, 0), np.maximum(-valence, 0), vocabulary == "!", vocabulary == "?",
+                     np.ones(len(vocabulary))], axis=1).astype(np.float32)
 
 
 def load_static_from(directory: Path, expected: dict[str, str]) -> StaticVectors:
@@ -146,8 +155,11 @@ def load_static() -> StaticVectors:
 def choose_backend(config: EmbedConfig, n_comments: int) -> tuple[EmbedConfig, str | None]:
     """``config`` with fast mode chosen for an input above ``config.fast_above`` comments, and the note saying so.
 
-    Only the default backend is replaced: any other was chosen on purpose.
+    Only the default backend is replaced: any other was chosen on purpose. The
+    alias ``fast`` becomes ``static.v1``, the name the run records.
     """
+    if config.backend in NAMES:
+        return dataclasses.replace(config, backend=STATIC), None
     if config.backend != EmbedConfig().backend or not 0 < config.fast_above < n_comments:
         return config, None
     note = (f"{n_comments:,} comments (more than embed.fast_above = {config.fast_above:,}): using the fast static "
@@ -178,7 +190,7 @@ class StaticEmbedder:
 
     def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
         """Encode ``texts``; returns float32 (n, dim) unit-length rows (zero where a text has no known word piece)."""
-        texts = _as_text_list(texts)
+        texts = as_text_list(texts)
         model = load_static()
         out = np.zeros((len(texts), model.vectors.shape[1]), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
@@ -186,98 +198,3 @@ class StaticEmbedder:
             out[start:start + len(chunk)] = model.embed(chunk)
             _report(progress, start + len(chunk), len(texts))
         return out
-
-
-CUES = ("valence", "positive valence", "negative valence", "negation", "negation x valence", "exclamations", "question")
-
-
-@dataclass(frozen=True)
-class SentenceFeatures:
-    """What :class:`StaticHead` reads of n sentences: ``dense`` (n, dim + 7), the static
-    vector and :data:`CUES`, and ``bag`` (sparse n x vocabulary), each word piece's share."""
-
-    dense: np.ndarray
-    bag: Any
-
-    def __getitem__(self, rows: Any) -> "SentenceFeatures":
-        return SentenceFeatures(self.dense[rows], self.bag[rows])
-
-
-@dataclass
-class StaticHead:
-    """A multinomial logistic regression over :class:`SentenceFeatures`.
-
-    The bag of pieces gives each word piece a sentiment weight learnt from the
-    labelled data, which averaged vectors blur. Training standardised the dense
-    part; the scaling is folded into ``coef_`` (rows: dense features, then one
-    per piece) and ``intercept_``, so scoring is two products.
-    """
-
-    coef_: np.ndarray
-    intercept_: np.ndarray
-
-    def decision_function(self, X: SentenceFeatures) -> np.ndarray:
-        """Logits of shape (n, 3)."""
-        d = X.dense.shape[1]
-        return X.dense @ self.coef_[:d] + np.asarray(X.bag @ self.coef_[d:]) + self.intercept_
-
-
-def cue_table(vocabulary: pd.Index) -> np.ndarray:
-    """Per-piece columns summed into the cues: VADER valence (whole-word pieces), its
-    positive and negative parts, "!", "?" and 1 (the piece count)."""
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    lexicon = SentimentIntensityAnalyzer().lexicon
-    valence = np.array([lexicon.get(token, 0.0) for token in vocabulary], dtype=np.float32)
-    return np.stack([valence, np.maximum(valence, 0), np.maximum(-valence, 0), vocabulary == "!", vocabulary == "?",
-                     np.ones(len(vocabulary))], axis=1).astype(np.float32)
-
-
-def sentence_features(
-    static: StaticVectors, texts: Sequence[str], vectors: np.ndarray | None = None
-) -> SentenceFeatures:
-    """The head's input; ``vectors`` are the texts' static vectors when the caller already has them."""
-    from scipy.sparse import diags
-
-    counts = static.piece_counts(texts)
-    if vectors is None:
-        vectors = _unit(np.asarray(counts @ static.vectors, dtype=np.float32))
-    summed = np.asarray(counts @ static.cues, dtype=np.float32)
-    n = np.maximum(summed[:, 5:6], 1.0)
-    valence = summed[:, :3] / np.sqrt(n)
-    negated = np.fromiter((bool(_NEGATORS.search(t)) for t in texts), np.float32, count=len(texts))[:, None]
-    cues = np.hstack([valence, negated, negated * valence[:, :1], np.log1p(summed[:, 3:4]), summed[:, 4:5] > 0])
-    return SentenceFeatures(np.hstack([vectors, cues]).astype(np.float32), diags(1.0 / n[:, 0]) @ counts)
-
-
-@dataclass
-class StaticSentimentModel(SentimentModel):
-    """The fast-mode sentiment model: :class:`StaticHead` on the shipped static model.
-
-    VADER's scorer does not run (it reads a few thousand sentences per second,
-    which would make sentiment the slowest stage of fast mode): its lexicon
-    enters as per-piece valences, summed like the vectors. Not adapted to a file's scores
-    (:func:`insight.sentiment.adapt_to_scores` refits the default head's features).
-    """
-
-    @classmethod
-    def load(cls, path: Path = HEAD_PATH, expected: str = HEAD_SHA256) -> "StaticSentimentModel":
-        """The shipped head, sha256-checked; ModelIntegrityError when the file differs."""
-        with np.load(check_sha256(path, expected, "The fast-mode sentiment head", hint=RESTORE),
-                     allow_pickle=False) as arrays:
-            head = StaticHead(arrays["coef"], arrays["intercept"])
-        return cls(head=head, metadata={"name": STATIC, "embedder": STATIC})
-
-    def save(self, path: Path = HEAD_PATH) -> Path:
-        """Write the head as one ``.npz`` (no pickle)."""
-        np.savez(path, coef=self.head.coef_.astype(np.float32), intercept=self.head.intercept_.astype(np.float32))
-        return path
-
-    def predict_proba(
-        self, texts: Sequence[str], embeddings: np.ndarray | None = None, *, adapt_priors: bool = False
-    ) -> np.ndarray:
-        """Class probabilities, shape (n, 3); ``embeddings`` are the texts' static vectors (made here when None)."""
-        texts = _as_texts(texts)
-        if not texts:
-            return np.zeros((0, len(CLASSES)))
-        return self.proba_from_features(sentence_features(load_static(), texts, embeddings), adapt_priors=adapt_priors)

@@ -9,15 +9,14 @@
    default's sentence vectors of 12,000 training sentences (:func:`distill_static`).
    Written to ``models/embed/static.v1`` (``model.safetensors``,
    ``tokenizer.json``, ``config.json``).
-2. Fit :class:`insight.static.StaticSentimentModel` on the static vectors of the
-   same training rows as the default head (``models/train_sentiment.py``'s
-   sources and splits, every source and class weighted equally), temperature on
-   15% held out; written to ``models/sentiment/static.v1.npz``.
+2. Fit :class:`insight.sentiment.StaticSentimentModel` on the same training rows
+   as the default head (``models/train_sentiment.py``'s sources and splits, every
+   source and class weighted equally); written to ``models/sentiment/static.v1.npz``.
 
-Prints both artefacts' sha256 for ``insight/static.py`` (``STATIC_SHA256``,
-``HEAD_SHA256``) and the head's held-out accuracy / macro-F1 per source.
-Run ``.venv/bin/python models/build_static.py`` (needs torch and model2vec[distill]
-here, never at run time; the head needs ``../shared/datasets``).
+Prints the sha256s to pin (``STATIC_SHA256`` in ``insight/static.py``,
+``STATIC_HEAD_SHA256`` in ``insight/sentiment.py``) and the head's held-out
+accuracy / macro-F1 per source. Run ``.venv/bin/python models/build_static.py``
+(needs torch and model2vec[distill] here, never at run time, and ``../shared/datasets``).
 """
 from __future__ import annotations
 
@@ -88,7 +87,8 @@ def distill_static(out_dir: Path, *, pca_dims: int | None, sif: float | None, qu
     from safetensors.numpy import load_file, save_file
 
     from insight.config import EmbedConfig
-    from insight.embed import embed_texts, verify_minilm_weights
+    from insight.backends import verify_minilm_weights
+    from insight.embed import embed_texts
     from insight.static import load_static_from
 
     model_dir = verify_minilm_weights()
@@ -136,7 +136,7 @@ def train_head(static, *, c: float = HEAD_C):
     from sklearn.linear_model import LogisticRegression
 
     from insight.sentiment import CLASSES
-    from insight.static import StaticHead, StaticSentimentModel, sentence_features
+    from insight.sentiment import StaticHead, StaticSentimentModel, sentence_features
 
     frames = pd.concat(ts.load_sources().values(), ignore_index=True)
     X = sentence_features(static, frames["text"].astype(str).tolist())
@@ -155,8 +155,9 @@ def train_head(static, *, c: float = HEAD_C):
 
 
 def main(argv: list[str] | None = None) -> None:
-    from insight.embed import sha256_file
-    from insight.static import HEAD_PATH, STATIC_DIR, load_static_from
+    from insight.backends import sha256_file
+    from insight.sentiment import STATIC_HEAD_PATH
+    from insight.static import STATIC_DIR, load_static_from
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pca-dims", type=int, default=None, help="reduce to this many dimensions (default: keep 384)")
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--vocabulary", type=int, default=0, metavar="N", help="add N corpus words as tokens (default 0)")
     parser.add_argument("--out", type=Path, default=STATIC_DIR, help="folder of the static model")
     parser.add_argument("--head-only", action="store_true", help="keep the static model in --out, refit the head")
-    parser.add_argument("--head-out", type=Path, default=HEAD_PATH, help="file of the sentiment head")
+    parser.add_argument("--head-out", type=Path, default=STATIC_HEAD_PATH, help="file of the sentiment head")
     parser.add_argument("--c", type=float, default=HEAD_C, help=f"head inverse L2 strength (default {HEAD_C})")
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{args.out} ({time.perf_counter() - started:.0f} s): STATIC_SHA256 = {json.dumps(digests, indent=4)}")
     model, metrics = train_head(load_static_from(args.out, digests), c=args.c)
     model.save(args.head_out)
-    print(f"saved {args.head_out}: HEAD_SHA256 = {sha256_file(args.head_out)!r}")
+    print(f"saved {args.head_out}: STATIC_HEAD_SHA256 = {sha256_file(args.head_out)!r}")
     print(json.dumps(metrics, indent=2))
 
 

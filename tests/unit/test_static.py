@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from insight.errors import ModelIntegrityError
-from insight.static import HEAD_PATH, HEAD_SHA256, STATIC_DIR, STATIC_SHA256, StaticSentimentModel, load_static_from
+from insight.sentiment import STATIC_HEAD_PATH, STATIC_HEAD_SHA256, StaticSentimentModel
+from insight.static import STATIC_DIR, STATIC_SHA256, load_static_from
 
 
 @pytest.mark.parametrize("name", sorted(STATIC_SHA256))
@@ -27,10 +28,10 @@ def test_a_corrupted_static_model_file_is_refused(tmp_path, name):
 
 
 def test_a_corrupted_fast_sentiment_head_is_refused(tmp_path):
-    copy = tmp_path / HEAD_PATH.name
-    copy.write_bytes(HEAD_PATH.read_bytes() + b"\0")
+    copy = tmp_path / STATIC_HEAD_PATH.name
+    copy.write_bytes(STATIC_HEAD_PATH.read_bytes() + b"\0")
     with pytest.raises(ModelIntegrityError, match="sha256"):
-        StaticSentimentModel.load(copy, HEAD_SHA256)
+        StaticSentimentModel.load(copy, STATIC_HEAD_SHA256)
 
 
 def test_fast_embedder_gives_deterministic_unit_vectors_without_torch():
