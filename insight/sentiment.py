@@ -14,6 +14,12 @@ class balance differ per source: class-prior re-estimation by EM (Saerens et al.
 2002, no labels needed) and :func:`adapt_to_scores` (the user's stars / NPS as
 weak labels).
 
+Fast mode (``--embedder fast``) has no MiniLM pass to read, so its head
+(:class:`StaticSentimentModel`, ``models/sentiment/static.v1.npz``) is a
+logistic regression on what the static embedder already has: the static vector,
+VADER's lexicon summed per word piece, and the bag of word pieces.
+:func:`head_for` picks the head for a run's backend.
+
 Scores and labels
 -----------------
 ``sentiment_score = p_positive - p_negative`` in [-1, 1]; a sentence's label is
