@@ -3,7 +3,7 @@
 Each row runs the product's own path once per mode:
 
 - NLP-stage speed: text, embed, sentiment and themes stages of ``run_pipeline`` on
-  SemEval restaurants train + test (3,844 sentences, caches off), in sentences/s;
+  SemEval restaurants train + test (3,844 comments, caches off), in sentences/s;
   and fast mode's embed + sentiment alone on 40,000 review sentences of 8 or more
   words (target >= 40,000 sentences/s).
 - banking77 test discovery NMI (``ThemeModel`` on each mode's vectors).
@@ -110,7 +110,7 @@ def run(report: Callable[[str], None] = print) -> None:
         return
     report(f"fast mode: embed + sentiment on 40,000 review sentences: "
            f"{fast_embed_sentiment_rate(review_sentences()):,.0f} sentences/s (target >= 40,000)")
-    rows = [("NLP stages, SemEval 3,844 sentences (sentences/s)", nlp_rate, "{:,.0f}"),
+    rows = [("NLP stages, SemEval 3,844 comments (sentences/s)", nlp_rate, "{:,.0f}"),
             ("banking77 discovery NMI", banking77_nmi, "{:.3f}"),
             ("SemEval codeframe micro-F1", semeval_codeframe_f1, "{:.3f}")]
     report(f"{'':52s} {'default':>9s} {'fast':>9s}")
