@@ -361,7 +361,7 @@ def run_pipeline(
 
 
 def _sentiment_model(result: RunResult) -> SentimentModel | None:
-    """The run's sentiment model; a saved run's is the configured head (a file adaptation is not stored)."""
+    """The run's sentiment model; a saved run's is the head for its backend (a file adaptation is not stored)."""
     if result.sentiment_model is not None or result.sentiment_fallback is not None:
         return result.sentiment_model
     return sentiment.head_for(result.config.embed.backend, result.config.sentiment)

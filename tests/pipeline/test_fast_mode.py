@@ -43,3 +43,19 @@ def test_a_large_input_switches_to_fast_mode_and_says_so(small_corpus):
     note = next(n for n in result.notes if "fast static embedder" in n)
     assert "more than embed.fast_above = 100" in note and "--embedder minilm-idf.v1" in note
     assert result.assignments["theme_sentiment_label"].notna().all()
+
+
+def test_a_partitioned_run_in_fast_mode_scores_with_the_fast_head(small_corpus):
+    from insight.codeframe import Codeframe
+    from insight.config import InsightConfig
+    from insight.pipeline import run_pipeline
+    from insight.sentiment import StaticSentimentModel
+
+    config = InsightConfig().replace(embed__backend="fast", engine__partitioned_above=0, engine__partition_rows=300,
+                                     engine__sample_sentences=1500)
+    feedback = pd.read_csv(small_corpus.folder / "feedback.csv").head(900)
+    result = run_pipeline(feedback, config=config, codeframe=Codeframe.default())
+    assert result.kpis["partitions"]["partitions"] == 3
+    assert isinstance(result.sentiment_model, StaticSentimentModel)
+    assert result.kpis["sentiment_adaptation"] == {"skipped": "fast mode's sentiment head is not adapted to the file's scores"}
+    assert set(result.sentences["sentiment_label"]) == {"negative", "neutral", "positive"}
