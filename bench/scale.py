@@ -83,12 +83,15 @@ def _tree_rss(pid: int) -> int:
 
 
 def analyze_run(folder: Path, out: Path, *, backend: str | None, engine: str = "local", use_cache: bool = False,
-                cache_dir: Path | None = None) -> dict[str, float]:
-    """``insight analyze`` on a corpus folder: wall seconds, peak RSS of its process tree, stage timings."""
+                cache_dir: Path | None = None, settings: str = "") -> dict[str, float]:
+    """``insight analyze`` on a corpus folder: wall seconds, peak RSS of its process tree, stage timings.
+
+    ``settings`` is more TOML for the run's config file (e.g. an ``[engine]`` table).
+    """
     config = out / "config.toml"
     out.mkdir(parents=True, exist_ok=True)
     config.write_text(f"[embed]\nuse_cache = {str(use_cache).lower()}\n"
-                      f"[ingest]\nmax_bytes = {4 * 1024 ** 3}\n")
+                      f"[ingest]\nmax_bytes = {4 * 1024 ** 3}\n{settings}")
     command = [sys.executable, "-m", "insight.cli", "analyze", "--feedback", str(folder / "feedback.csv"),
                "--customers", str(folder / "customers.csv"), "--out", str(out / "run"), "--config", str(config),
                "--engine", engine, "--quiet"]
