@@ -428,7 +428,7 @@ def _run_partitioned(clock: _StageClock, config: InsightConfig, fb: Any, cust: A
     parts = list(engine.partitions(fb.data, settings.partition_rows))
     items = [(part, f"part-{i:05d}") for i, part in enumerate(parts)]
     bases = [workdir / name for _, name in items]
-    runner = clock.run("ingest", engine.open_engine, settings.engine, scheduler=settings.scheduler,
+    runner = clock.run("embed", engine.open_engine, settings.engine, scheduler=settings.scheduler,
                        n_workers=settings.n_workers)
     try:
         first = clock.run("embed", runner.map, _embed_partition, items, config=config, folder=str(workdir),
