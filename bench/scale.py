@@ -126,8 +126,8 @@ def nlp_stage(texts: list[str], config) -> None:
     from insight import embed, sentiment
 
     vectors = embed.embed_texts(texts, config=config.embed)
-    head_vectors = sentiment.head_vectors_for(texts, vectors, config.embed)
-    sentiment.SentimentModel.load(config.sentiment.model).predict(texts, head_vectors)
+    head = sentiment.head_for(config.embed.backend, config.sentiment)
+    head.predict(texts, sentiment.head_vectors_for(texts, vectors, config.embed, embedder=head.embedder))
 
 
 def encoder_rates(folder: Path, n: int, report: Callable[[str], None]) -> None:

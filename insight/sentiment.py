@@ -828,7 +828,7 @@ class StaticSentimentModel(SentimentModel):
 
 def head_embedder(backend: str) -> str:
     """The vectors the head of a run on ``backend`` reads: fast mode's own static vectors, else the MiniLM branch's."""
-    return static.STATIC if backend in static.NAMES else EMBEDDER
+    return static.STATIC if static.canonical(backend) == static.STATIC else EMBEDDER
 
 
 def head_for(backend: str, config: SentimentConfig = SentimentConfig()) -> SentimentModel:
@@ -849,7 +849,7 @@ def head_vectors_for(texts: list[str], vectors: np.ndarray, embed_config: EmbedC
     MissingDependencyError
         The head's encoder (torch, sentence-transformers) is not installed.
     """
-    if embed_config.backend == embedder:
+    if static.canonical(embed_config.backend) == embedder:
         return vectors
     return embed.embed_texts(texts, config=replace(embed_config, backend=embedder), progress=progress)
 

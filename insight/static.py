@@ -151,6 +151,11 @@ def load_static() -> StaticVectors:
     return load_static_from(STATIC_DIR, STATIC_SHA256)
 
 
+def canonical(backend: str) -> str:
+    """The registry name a run records: ``fast`` is ``static.v1``."""
+    return STATIC if backend in NAMES else backend
+
+
 def choose_backend(config: EmbedConfig, n_comments: int) -> tuple[EmbedConfig, str | None]:
     """``config`` with fast mode chosen for an input above ``config.fast_above`` comments, and the note saying so.
 
@@ -158,7 +163,7 @@ def choose_backend(config: EmbedConfig, n_comments: int) -> tuple[EmbedConfig, s
     alias ``fast`` becomes ``static.v1``, the name the run records.
     """
     if config.backend in NAMES:
-        return dataclasses.replace(config, backend=STATIC), None
+        return dataclasses.replace(config, backend=canonical(config.backend)), None
     if config.backend != EmbedConfig().backend or not 0 < config.fast_above < n_comments:
         return config, None
     note = (f"{n_comments:,} comments (more than embed.fast_above = {config.fast_above:,}): using the fast static "
