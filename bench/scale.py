@@ -173,7 +173,7 @@ def run(report: Callable[[str], None] = print, *, sizes=DEFAULT_SIZES, fast_size
     report(f"  {'run':<30}{'comments':>10}{'wall s':>9}{'comments/s':>12}{'peak GiB':>9}{'s / 1k':>12}")
     results: dict[tuple[str, int], dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="insight-bench-scale-") as tmp:
-        for mode, backend, mode_sizes in (("default", DEFAULT, sizes), ("fast", FAST, fast_sizes)):
+        for mode, backend, mode_sizes in (("fast", FAST, fast_sizes), ("default", DEFAULT, sizes)):
             for n in mode_sizes:
                 figures = analyze_run(folders[n], Path(tmp) / f"{mode}-{n}", backend=backend)
                 results[(mode, n)] = figures
