@@ -3,8 +3,9 @@
 Names: quality (= sentiment + themes + throughput), sentiment, themes, throughput,
 drivers, outcomes (the planted upsell driver found through a picked outcome),
 robustness (hostile inputs), realworld (themes and sentiment on real
-feedback), fast (fast mode's figures beside the default's). Default: quality,
-realworld, fast, drivers, outcomes and robustness. Each
+feedback), fast (fast mode's figures beside the default's), scale (10k to 1M
+real comments end to end: about an hour, so not in the default set). Default:
+quality, realworld, fast, drivers, outcomes and robustness. Each
 benchmark says clearly when the public datasets (../shared/datasets) are missing.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ BENCHMARKS = {
     "robustness": "bench.robustness",
     "realworld": "bench.realworld",
     "fast": "bench.fast",
+    "scale": "bench.scale",
 }
 DEFAULT = ("quality", "realworld", "fast", "drivers", "outcomes", "robustness")
 
