@@ -193,6 +193,9 @@ def _analyze(args: argparse.Namespace) -> int:
               f"{adaptation['before']['macro_f1']:.2f} -> {adaptation['after']['macro_f1']:.2f}")
     for note in result.notes:
         print(f"insight: {note}", file=sys.stderr)
+    if result.fast_mode_note:
+        print(f"insight: --embedder {InsightConfig().embed.backend} keeps the default embedder at any size",
+              file=sys.stderr)
     return 0
 
 

@@ -323,7 +323,7 @@ def run_pipeline(
     embed_config, fast_note = static.choose_backend(config.embed, len(fb.data))
     config = dataclasses.replace(config, embed=embed_config)
     if _is_partitioned(config, len(fb.data)):
-        return dataclasses.replace(_run_partitioned(clock, config, fb, cust, codeframe), fast_mode_note=fast_note)
+        return _run_partitioned(clock, config, fb, cust, codeframe, fast_note)
 
     text_result = clock.run(
         "text", text.split_sentences, fb.data, config.text, progress=clock.stage_progress("text")
@@ -414,7 +414,8 @@ def _is_partitioned(config: InsightConfig, n_comments: int) -> bool:
     return config.engine.engine == "dask" or n_comments > config.engine.partitioned_above
 
 
-def _run_partitioned(clock: _StageClock, config: InsightConfig, fb: Any, cust: Any, codeframe: Any) -> RunResult:
+def _run_partitioned(clock: _StageClock, config: InsightConfig, fb: Any, cust: Any, codeframe: Any,
+                     fast_note: str | None) -> RunResult:
     """The same stages for an input too large for one pass, in bounded memory (see :mod:`insight.engine`).
 
     Text, embedding and sentence vectors run per partition and leave shards on disk;
@@ -465,7 +466,8 @@ def _run_partitioned(clock: _StageClock, config: InsightConfig, fb: Any, cust: A
     out["kpis"]["partitions"] = {"engine": settings.engine, "partitions": len(items),
                                  "partition_rows": settings.partition_rows, "theme_sample_sentences": len(sample)}
     result = RunResult(feedback=fb, customers=cust, sentences=sentences, embeddings=vectors, config=config,
-                       timings=clock.timings, sentiment_model=head, sentiment_fallback=fallback, **out)
+                       timings=clock.timings, sentiment_model=head, sentiment_fallback=fallback,
+                       fast_mode_note=fast_note, **out)
     weakref.finalize(result, shutil.rmtree, workdir, True)  # the vectors' file lives as long as the result
     return result
 

@@ -167,7 +167,7 @@ def choose_backend(config: EmbedConfig, n_comments: int) -> tuple[EmbedConfig, s
     if config.backend != EmbedConfig().backend or not 0 < config.fast_above < n_comments:
         return config, None
     note = (f"{n_comments:,} comments (more than embed.fast_above = {config.fast_above:,}): using the fast static "
-            f"embedder ({STATIC}); pass --embedder {config.backend} to force the default")
+            f"embedder ({STATIC}); name the embedder {config.backend} to keep the default")
     return dataclasses.replace(config, backend=STATIC), note
 
 

@@ -162,7 +162,9 @@ def save_run(result: Any, folder: str | Path) -> Path:
 
 def _write_run(result: Any, folder: Path) -> str:
     """Every file of the run into ``folder``; returns the creation time recorded."""
-    np.save(folder / "embeddings.npy", np.asarray(result.embeddings, dtype=np.float32), allow_pickle=False)
+    vectors = result.embeddings  # a partitioned run's half-precision vectors stay half: a million sentences is 0.8 GB
+    np.save(folder / "embeddings.npy", vectors if vectors.dtype == np.float16 else np.asarray(vectors, np.float32),
+            allow_pickle=False)
     codeframe = redact_tree(yaml.safe_load(result.theme_model.to_codeframe().to_yaml()))
     (folder / "codeframe.yaml").write_text(yaml.safe_dump(codeframe, sort_keys=False, allow_unicode=True, width=120),
                                            encoding="utf-8")
@@ -263,7 +265,7 @@ def load_run(folder: str | Path) -> Any:
         return _notes_out_of_kpis(_join(
             meta["result"],
             folder,
-            embeddings=np.load(folder / "embeddings.npy", allow_pickle=False),
+            embeddings=np.load(folder / "embeddings.npy", mmap_mode="r", allow_pickle=False),  # read when used
             theme_model=Codeframe.from_yaml(folder / "codeframe.yaml"),
         ))
     except InputError:

@@ -41,7 +41,7 @@ def test_a_large_input_switches_to_fast_mode_and_says_so(small_corpus):
     assert result.config.embed.backend == "static.v1"
     assert isinstance(result.sentiment_model, StaticSentimentModel)
     note = next(n for n in result.notes if "fast static embedder" in n)
-    assert "more than embed.fast_above = 100" in note and "--embedder minilm-idf.v1" in note
+    assert "more than embed.fast_above = 100" in note and "name the embedder minilm-idf.v1" in note
     assert result.assignments["theme_sentiment_label"].notna().all()
 
 
