@@ -51,6 +51,11 @@ def analyze(
     insight.errors.InputError
         A file cannot be read or mapped; the message says what to change.
 
+    Warns
+    -----
+    insight.errors.FallbackWarning, insight.errors.SmallSampleWarning
+        What limits the figures (also in ``result.notes``).
+
     Examples
     --------
     >>> from insight import analyze
@@ -63,4 +68,4 @@ def analyze(
         path, codeframe = codeframe, Codeframe.from_yaml(codeframe)
         config = config.replace(themes__mode="codeframe", themes__codeframe=str(path))  # on record
     return run_pipeline(feedback, customers, config=config, feedback_roles=feedback_roles,
-                        customer_roles=customer_roles, codeframe=codeframe, progress=progress)
+                        customer_roles=customer_roles, codeframe=codeframe, progress=progress).warn()

@@ -9,10 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 import uuid
+import warnings
 from pathlib import Path
 from typing import NoReturn
 
-from insight.errors import InputError, InsightError, UsageError
+from insight.errors import InputError, InsightError, InsightWarning, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -164,10 +165,12 @@ def _analyze(args: argparse.Namespace) -> int:
     _prepare_out(args.out)
     bar = None if args.quiet else _ProgressBar()
     try:  # the codeframe is read first: a bad file fails fast
-        result = analyze(
-            args.feedback, args.customers, config=config, codeframe=args.codeframe, feedback_roles=roles or None,
-            customer_roles=customer_roles or None, progress=bar,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InsightWarning)  # the notes are printed below, once
+            result = analyze(
+                args.feedback, args.customers, config=config, codeframe=args.codeframe,
+                feedback_roles=roles or None, customer_roles=customer_roles or None, progress=bar,
+            )
     finally:
         if bar is not None:
             bar.close()

@@ -126,3 +126,15 @@ class ModelIntegrityError(InsightError):
     """Shipped model weights do not match their recorded checksum."""
 
     code = "I600"
+
+
+class InsightWarning(UserWarning):
+    """Base class of insight's warnings: ``warnings.simplefilter("ignore", InsightWarning)`` silences them all."""
+
+
+class SmallSampleWarning(InsightWarning):
+    """Some figures rest on too few customers to be ranked (flagged ``insufficient_data``, or a stage skipped)."""
+
+
+class FallbackWarning(InsightWarning):
+    """The run used a simpler method than the default (lexicon sentiment, fast mode) and says why."""

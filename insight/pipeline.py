@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import time
+import warnings
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +25,14 @@ from insight import (
 )
 from insight.codeframe import Codeframe
 from insight.config import InsightConfig
-from insight.errors import InsufficientDataError, InvalidValueError, MissingColumnError, MissingDependencyError
+from insight.errors import (
+    FallbackWarning,
+    InsufficientDataError,
+    InvalidValueError,
+    MissingColumnError,
+    MissingDependencyError,
+    SmallSampleWarning,
+)
 from insight.privacy import redact_codeframe
 from insight.schemas import COVERAGE, Col
 from insight.summary import RunSummary, summarize
@@ -117,6 +125,26 @@ class RunResult:
         if self.sentiment_fallback is not None:
             notes.append(self.sentiment_fallback)
         return notes
+
+    def warn(self) -> "RunResult":
+        """Raise each note as a warning: :class:`~insight.errors.FallbackWarning` for a simpler method,
+        :class:`~insight.errors.SmallSampleWarning` for skipped stages and themes with too few customers.
+
+        :func:`insight.analyze` calls it, so a script or notebook hears what limits the
+        figures; the CLI and the app show :attr:`notes` instead.
+        """
+        for note in (self.fast_mode_note, self.sentiment_fallback):
+            if note:
+                warnings.warn(note, FallbackWarning, stacklevel=2)
+        for stage, reason in self.skipped.items():
+            warnings.warn(f"{stage} skipped: {reason}", SmallSampleWarning, stacklevel=2)
+        if self.drivers is not None:
+            flags = self.drivers.to_frame()[drivers.FLAGS].astype(str)
+            n_small = int(flags.str.contains(drivers.INSUFFICIENT, regex=False).sum())
+            if n_small:
+                warnings.warn(f"{n_small} theme-outcome effects rest on too few customers and are not ranked "
+                              f"(flagged {drivers.INSUFFICIENT}).", SmallSampleWarning, stacklevel=2)
+        return self
 
     def summary(self, top: int = 10) -> RunSummary:
         """Headline figures, the ``top`` largest themes and numbered notes (text, and HTML in a notebook)."""

@@ -67,3 +67,17 @@ def test_skipped_stages_and_fallbacks_are_numbered_notes(small_run):
     assert text.index("[1] drivers skipped") < text.index("[2] lexicon alone")
     assert "no outcome column &lt;b&gt;" in result.summary()._repr_html_()
 
+
+
+def test_notes_are_raised_as_warnings_of_their_kind(small_run):
+    """A notebook hears what limits the figures: a simpler method, a skipped stage, themes with too few customers."""
+    from insight.errors import FallbackWarning, InsightWarning, SmallSampleWarning
+
+    result = dataclasses.replace(small_run, skipped={"segments": "too few customers"}, sentiment_fallback="lexicon alone")
+    with pytest.warns(InsightWarning) as caught:
+        assert result.warn() is result
+    kinds = [(w.category, str(w.message)) for w in caught]
+    assert (FallbackWarning, "lexicon alone") in kinds
+    assert (SmallSampleWarning, "segments skipped: too few customers") in kinds
+    flagged = small_run.drivers.to_frame()["flags"].astype(str).str.contains("insufficient_data").sum()
+    assert any(c is SmallSampleWarning and m.startswith(f"{flagged} theme-outcome") for c, m in kinds) == (flagged > 0)
