@@ -322,6 +322,15 @@ def _execute_run(
     _nav_button("See the overview", "Overview", key=f"{key}:to_overview")
 
 
+def app_config() -> InsightConfig:
+    """The app's settings: the defaults, with the ingest size limit set to Streamlit's upload limit.
+
+    ``server.maxUploadSize`` (MB, ``.streamlit/config.toml``) is the one setting: the
+    uploader and ingest then refuse the same files, and raising it raises both.
+    """
+    return InsightConfig().replace(ingest__max_bytes=int(st.get_option("server.maxUploadSize")) * 1024**2)
+
+
 def _size_limit_text(config: InsightConfig) -> str:
     return (
         f"Files up to {config.ingest.max_bytes / 1024**2:,.0f} MB and {config.ingest.max_rows:,} rows; "
@@ -335,7 +344,7 @@ def _has_demo_corpus() -> bool:
 
 def _analyse_demo(*, key: str) -> None:
     # the same settings as `make run`'s precomputed demo: the default codeframe
-    config = InsightConfig().replace(themes__mode="codeframe")
+    config = app_config().replace(themes__mode="codeframe")
     files: dict[str, Any] = {}
     for kind in ("feedback", "customers"):
         path = DEMO_DIR / f"{kind}.csv"

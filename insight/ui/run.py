@@ -12,6 +12,7 @@ from insight.ui import (
     _guard,
     _ingested,
     _nav_button,
+    app_config,
     digest,
     md_escape,
 )
@@ -53,7 +54,7 @@ def render_run(*, key: str) -> None:
                 help="Refits the sentiment head on your scored comments and keeps it where it beats the shipped "
                 "head on held-out comments; the gain is shown on the Overview.",
             )
-        config = InsightConfig().replace(
+        config = app_config().replace(
             seed=int(seed),
             themes__mode=mode,
             drivers__min_support=int(support),
