@@ -809,7 +809,7 @@ def _needles() -> dict[str, str]:
 
 def _scan_text(outcome: Outcome, name: str, text: str) -> None:
     """Record every planted personal datum in ``text``, also where markup, entities or full-width forms hide it."""
-    from insight.text import clean_text
+    from insight.pii import clean_text
 
     variants = (" ".join(text.split()), clean_text(text))
     found = [value for value, needle in _needles().items() if any(needle in v for v in variants)]

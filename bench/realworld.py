@@ -171,7 +171,8 @@ def discovery(report: Callable[[str], None]) -> None:
     from sklearn.cluster import KMeans
 
     from insight.config import EmbedConfig
-    from insight.embed import MiniLMEmbedder, embed_texts
+    from insight.backends import MiniLMEmbedder
+    from insight.embed import embed_texts
 
     both = pd.concat([_semeval("train"), _semeval("test")], ignore_index=True)
     gold = [set(c) for c in both["categories"]]

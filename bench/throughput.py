@@ -32,7 +32,8 @@ import pandas as pd
 
 from bench import DATASETS
 from insight.config import EmbedConfig, ThemeConfig
-from insight.embed import embed_texts, load_minilm
+from insight.backends import load_minilm
+from insight.embed import embed_texts
 from insight.schemas import Col
 from insight.sentiment import score_sentences
 from insight.text import split_sentences

@@ -158,6 +158,16 @@ class Codeframe:
         """The codeframe itself: the same call works on fitted theme models."""
         return self
 
+    @property
+    def embedder(self) -> None:
+        """None: a codeframe alone (a loaded run's theme model) has no embedder (:class:`insight.types.ThemeSource`)."""
+        return None
+
+    @property
+    def assigns_by_confidence(self) -> bool:
+        """True: re-assigning a codeframe applies ``min_confidence``."""
+        return True
+
     def get(self, name: str) -> CodeframeTheme:
         """The theme called ``name``; InputError naming the valid themes if there is none."""
         for theme in self.themes:
@@ -621,6 +631,11 @@ class CodeframeAssigner:
         """Confidence of every theme for every sentence, shape (n_sentences, n_themes), in [0, 1]."""
         check_fitted(self, "prototype_means_")
         return self._confidences(self._check_embeddings(embeddings, None))
+
+    @property
+    def assigns_by_confidence(self) -> bool:
+        """True: ``min_confidence`` decides which themes a sentence gets."""
+        return True
 
     def to_codeframe(self) -> Codeframe:
         """The codeframe this assigner was fitted with (edits and their log included)."""

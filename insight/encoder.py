@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from insight.embed import check_sha256, load_minilm, resolve_device
-from insight.sentiment import emojis_as_words
+from insight.backends import check_sha256, load_minilm, resolve_device
+from insight.emoji import emojis_as_words
 from insight.types import Progress
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"

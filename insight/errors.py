@@ -6,6 +6,8 @@ show it without a traceback.
 """
 from __future__ import annotations
 
+from insight.pii import redact
+
 
 class InsightError(Exception):
     """Base class of every error insight raises on purpose."""
@@ -22,8 +24,6 @@ class InsightError(Exception):
 
         Personal data is redacted: messages quote values and file names the user supplied.
         """
-        from insight.privacy import redact
-
         return redact(f"[{self.code}] {self}".replace("\n", " "))
 
 

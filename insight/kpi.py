@@ -27,6 +27,7 @@ from insight.config import SegmentConfig
 from insight.errors import InsufficientDataError, InvalidValueError
 from insight.join import JoinResult
 from insight.schemas import KPI_ROLES, Col
+from insight.segments import segment_columns
 
 ALPHA = 0.05
 """Intervals are 95% (two-sided) throughout."""
@@ -655,8 +656,6 @@ def kpi_tables(join: JoinResult, *, config: SegmentConfig = SegmentConfig()) -> 
     MissingColumnError
         A configured segment column is not in the customer table.
     """
-    from insight.segments import segment_columns  # segments imports drivers, which imports this module
-
     customers = join.customers
     return {
         "kpis_by_segment": kpis_by_segment(customers, segment_columns(customers, config)),

@@ -14,19 +14,27 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from insight import drivers, embed, engine, ingest, join, kpi, segments, sentiment, store, text, themes, trends
+from insight import (
+    drivers, embed, engine, ingest, join, kpi, segments, sentiment, store, text, theme_stats, themes, trends,
+)
 from insight.codeframe import Codeframe
 from insight.config import InsightConfig
 from insight.errors import InsufficientDataError, InvalidValueError, MissingColumnError, MissingDependencyError
 from insight.privacy import redact_codeframe
-from insight.schemas import COVERAGE, SENTIMENT_FALLBACK, SKIPPED, Col
+from insight.schemas import COVERAGE, Col
 from insight.summary import RunSummary, summarize
-from insight.types import Progress
+from insight.types import Embedder, Progress, ThemeSource
+
+if TYPE_CHECKING:
+    from insight.drivers import DriverResult
+    from insight.ingest import IngestResult
+    from insight.join import JoinResult
+    from insight.sentiment import SentimentModel
 
 STAGES = ("ingest", "text", "embed", "sentiment", "themes", "join", "drivers", "segments", "trends")
 
@@ -51,9 +59,9 @@ class RunResult:
         theme_confidence. Unclassified sentences have no row.
     themes : one row per theme: theme_id, theme, parent, keywords, description,
         representatives, n_sentences, n_comments, share, avg_sentiment.
-    theme_model : ThemeModel (discovery), CodeframeAssigner (codeframe) or, for a
-        run loaded from the store, its Codeframe; ``theme_model.to_codeframe()``
-        always gives the editable codeframe.
+    theme_model : a :class:`insight.types.ThemeSource`: ThemeModel (discovery),
+        CodeframeAssigner (codeframe) or, for a run loaded from the store, its
+        Codeframe; ``theme_model.to_codeframe()`` always gives the editable codeframe.
     embeddings : float32 array, one row per sentence (same order as ``sentences``).
     join : JoinResult or None (no customer table).
     drivers : DriverResult or None.
@@ -67,6 +75,8 @@ class RunResult:
     kpis_by_segment, kpis_by_month, kpis_by_theme : the KPI catalogue per segment
         value, per month and per theme (:func:`insight.kpi.kpi_tables`), or None
         (no customer table).
+    skipped : customer-side stages left out of the run, each with the reason.
+    sentiment_fallback : why sentiment came from the lexicon alone, or None.
 
     Examples
     --------
@@ -75,37 +85,34 @@ class RunResult:
     >>> result.save("runs/2026-12")  # doctest: +SKIP
     """
 
-    feedback: Any
-    customers: Any
+    feedback: IngestResult
+    customers: IngestResult | None
     comments: pd.DataFrame
     sentences: pd.DataFrame
     assignments: pd.DataFrame
     themes: pd.DataFrame
-    theme_model: Any
-    embeddings: Any
-    join: Any
-    drivers: Any
+    theme_model: ThemeSource
+    embeddings: np.ndarray
+    join: JoinResult | None
+    drivers: DriverResult | None
     segments: pd.DataFrame | None
     trends: pd.DataFrame | None
     kpis: dict[str, Any]
     config: InsightConfig
     timings: dict[str, float] = field(default_factory=dict)
-    sentiment_model: Any = None
+    sentiment_model: SentimentModel | None = None
     kpis_by_segment: pd.DataFrame | None = None
     kpis_by_month: pd.DataFrame | None = None
     kpis_by_theme: pd.DataFrame | None = None
-
-    @property
-    def skipped(self) -> dict[str, str]:
-        """Customer-side stages left out of the run, each with the reason (stored in ``kpis``)."""
-        return dict(self.kpis.get(SKIPPED) or {})
+    skipped: dict[str, str] = field(default_factory=dict)
+    sentiment_fallback: str | None = None
 
     @property
     def notes(self) -> list[str]:
         """What limits the figures: each skipped stage and why, and a sentiment fallback."""
         notes = [f"{stage} skipped: {reason}" for stage, reason in self.skipped.items()]
-        if SENTIMENT_FALLBACK in self.kpis:
-            notes.append(str(self.kpis[SENTIMENT_FALLBACK]))
+        if self.sentiment_fallback is not None:
+            notes.append(self.sentiment_fallback)
         return notes
 
     def summary(self, top: int = 10) -> RunSummary:
@@ -141,48 +148,11 @@ class _StageClock:
         return report
 
 
-def _ingested(source: Any, kind: str, roles: dict[str, str] | None, config: InsightConfig) -> Any:
+def _ingested(source: Any, kind: str, roles: dict[str, str] | None, config: InsightConfig) -> IngestResult:
     if isinstance(source, ingest.IngestResult):
         return source
     reader = ingest.ingest_feedback if kind == "feedback" else ingest.ingest_customers
     return reader(source, roles=roles, config=config.ingest)
-
-
-def comment_themes(sentences: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
-    """One row per (comment, theme): the mean sentiment of the comment's sentences on
-    that theme (the theme's own clause where a sentence contrasts two themes) and
-    whether any of them was negative."""
-    if Col.THEME_SENTIMENT_SCORE in assignments.columns:
-        merged = assignments[[Col.SENTENCE_ID, Col.THEME, Col.THEME_SENTIMENT_SCORE, Col.THEME_SENTIMENT_LABEL]].rename(
-            columns={Col.THEME_SENTIMENT_SCORE: Col.SENTIMENT_SCORE, Col.THEME_SENTIMENT_LABEL: Col.SENTIMENT_LABEL}
-        ).merge(sentences[[Col.SENTENCE_ID, Col.COMMENT_ID]], on=Col.SENTENCE_ID)
-    else:
-        merged = assignments[[Col.SENTENCE_ID, Col.THEME]].merge(
-            sentences[[Col.SENTENCE_ID, Col.COMMENT_ID, Col.SENTIMENT_SCORE, Col.SENTIMENT_LABEL]], on=Col.SENTENCE_ID
-        )
-    merged["negative"] = merged[Col.SENTIMENT_LABEL].eq("negative")
-    out = merged.groupby([Col.COMMENT_ID, Col.THEME], sort=True).agg(
-        sentiment_score=(Col.SENTIMENT_SCORE, "mean"), negative=("negative", "any")
-    )
-    return out.reset_index()
-
-
-def _theme_stats(themes: pd.DataFrame, ct: pd.DataFrame, n_comments: int) -> pd.DataFrame:
-    """Add comment counts, share and mean sentiment to the theme table."""
-    stats = ct.groupby(Col.THEME).agg(n_comments=(Col.COMMENT_ID, "nunique"), avg_sentiment=(Col.SENTIMENT_SCORE, "mean"))
-    out = themes.merge(stats, left_on=Col.THEME, right_index=True, how="left")
-    out["n_comments"] = out["n_comments"].fillna(0).astype(int)
-    out["share"] = out["n_comments"] / max(n_comments, 1)
-    return out.sort_values("n_comments", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def _comments_with_themes(comments: pd.DataFrame, ct: pd.DataFrame) -> pd.DataFrame:
-    names = ct.groupby(Col.COMMENT_ID)[Col.THEME].agg(list).to_dict()
-    out = comments.copy()
-    # a plain object column of Python lists: pandas' Arrow-backed string ids would
-    # otherwise turn the mapped lists into an Arrow list column Parquet cannot round-trip
-    out[Col.THEMES] = pd.Series([names.get(cid, []) for cid in out[Col.COMMENT_ID]], index=out.index, dtype=object)
-    return out
 
 
 def _themes_onwards(
@@ -190,13 +160,13 @@ def _themes_onwards(
     config: InsightConfig,
     comments: pd.DataFrame,
     sentences: pd.DataFrame,
-    vectors: Any,
-    customers: Any,
+    vectors: np.ndarray,
+    customers: IngestResult | None,
     *,
-    embedder: Any,
-    codeframe: Any,
-    sentiment_model: Any,
-    refit_from: Any = None,
+    embedder: Embedder,
+    codeframe: Codeframe | None,
+    sentiment_model: SentimentModel | None,
+    refit_from: ThemeSource | None = None,
 ) -> dict[str, Any]:
     """Theme assignment and every stage after it: shared by a full run and a re-assignment.
 
@@ -240,23 +210,24 @@ def _with_theme_sentiments(sentences: pd.DataFrame, assignments: pd.DataFrame, v
 
 
 def _theme_outputs(clock: _StageClock, config: InsightConfig, comments: pd.DataFrame, sentences: pd.DataFrame,
-                   assignments: pd.DataFrame, theme_result: Any, customers: Any) -> dict[str, Any]:
+                   assignments: pd.DataFrame, theme_result: Any, customers: IngestResult | None) -> dict[str, Any]:
     """Per-comment themes, theme statistics and coverage, then the customer-side stages."""
-    ct = comment_themes(sentences, assignments)
+    ct = theme_stats.comment_themes(sentences, assignments)
     n_assigned = assignments[Col.SENTENCE_ID].nunique()
     n_topical = len(sentences) - theme_result.n_no_topic
     coverage = {"sentences": len(sentences), "no_topic": theme_result.n_no_topic,
                 "unclassified": n_topical - n_assigned,
                 "unclassified_share": round((n_topical - n_assigned) / n_topical, 4) if n_topical else 0.0}
-    comments = _comments_with_themes(comments, ct)
+    comments = theme_stats.comments_with_themes(comments, ct)
     out: dict[str, Any] = {
         "comments": comments,
         "assignments": assignments,
-        "themes": _theme_stats(theme_result.themes, ct, len(comments)),
+        "themes": theme_stats.theme_stats(theme_result.themes, ct, len(comments)),
         "theme_model": theme_result.model,
         "join": None,
         "drivers": None,
         "segments": None,
+        "skipped": {},
     }
     kpis: dict[str, Any] = {COVERAGE: coverage}
     if customers is not None:
@@ -264,7 +235,7 @@ def _theme_outputs(clock: _StageClock, config: InsightConfig, comments: pd.DataF
         out["join"] = joined
         kpis.update(kpi.summarise_customers(customers.data))
         kpis["match_rate"] = joined.match_rate
-        skipped: dict[str, str] = {}
+        skipped = out["skipped"]
         out["drivers"] = _unless_short(
             clock, skipped, "drivers", drivers.analyze_drivers, joined,
             config=config.drivers, random_state=config.seed, progress=clock.stage_progress("drivers"),
@@ -273,8 +244,6 @@ def _theme_outputs(clock: _StageClock, config: InsightConfig, comments: pd.DataF
             clock, skipped, "segments", segments.segment_table, joined, out["drivers"], config=config.segments
         )
         out.update(_unless_short(clock, skipped, "kpis", kpi.kpi_tables, joined, config=config.segments) or {})
-        if skipped:
-            kpis[SKIPPED] = skipped
     out["trends"] = clock.run("trends", trends.theme_trends, comments, ct)
     out["kpis"] = kpis
     return out
@@ -360,10 +329,16 @@ def run_pipeline(
     vectors = clock.run(
         "embed", embed.embed_texts, texts, config=config.embed, embedder=embedder, progress=clock.stage_progress("embed")
     )
-    sentences, sentiment_kpis, sentiment_model = _sentiment(clock, config, text_result, vectors)
+    scored = clock.run(
+        "sentiment", sentiment.score_stage, text_result.sentences, text_result.comments, vectors,
+        embed_config=config.embed, config=config.sentiment, random_state=config.seed,
+        progress=clock.stage_progress("sentiment"),
+    )
+    sentences = scored.sentences
     comments = sentiment.aggregate_comments(sentences, text_result.comments, config=config.sentiment)
     out = _themes_onwards(clock, config, comments, sentences, vectors, cust, embedder=embedder, codeframe=codeframe,
-                          sentiment_model=sentiment_model)
+                          sentiment_model=scored.model)
+    sentiment_kpis = {} if scored.adaptation is None else {"sentiment_adaptation": scored.adaptation}
     _add_text_kpis(out["kpis"], text_result.redactions, sentiment_kpis, comments)
     return RunResult(
         feedback=fb,
@@ -372,53 +347,21 @@ def run_pipeline(
         embeddings=vectors,
         config=config,
         timings=clock.timings,
-        sentiment_model=sentiment_model,
+        sentiment_model=scored.model,
+        sentiment_fallback=scored.fallback,
         **out,
     )
 
 
-def _sentiment(clock: _StageClock, config: InsightConfig, text_result: Any, vectors: Any) -> tuple[pd.DataFrame, dict, Any]:
-    """Sentence sentiment from the head on the sentiment vectors (adapted to the file's scores unless
-    turned off), what to report, and the model used (None for the lexicon).
-
-    The head reads MiniLM vectors: with another theme backend they are made once
-    here, for adaptation and scoring. Where sentence-transformers or torch is not
-    installed (a TF-IDF/LSA-only setup) the clause-scoped lexicon scores instead,
-    and the run says so rather than failing after the text stage.
-    """
-    texts = text_result.sentences[Col.ANALYSIS_TEXT].tolist()
-    try:
-        head_vectors = vectors if config.embed.backend == sentiment.EMBEDDER else clock.run(
-            "sentiment", embed.embed_texts, texts, config=dataclasses.replace(config.embed, backend=sentiment.EMBEDDER),
-            progress=clock.stage_progress("sentiment"),
-        )
-    except MissingDependencyError as exc:
-        kpis: dict[str, Any] = {SENTIMENT_FALLBACK: f"Sentiment comes from the lexicon alone (VADER, clause-scoped): {exc}"}
-        if config.sentiment.adapt_to_scores:
-            kpis["sentiment_adaptation"] = {"skipped": "adapting needs the MiniLM sentiment head"}
-        return clock.run("sentiment", sentiment.lexicon_scores, text_result.sentences, config=config.sentiment), kpis, None
-    kpis = {}
-    head = sentiment.SentimentModel.load(config.sentiment.model)
-    if config.sentiment.adapt_to_scores:
-        head, kpis["sentiment_adaptation"] = clock.run(
-            "sentiment", sentiment.adapt_from_comments, text_result.comments, text_result.sentences, head_vectors,
-            config=config.sentiment, model=head, random_state=config.seed,
-        )
-    sentences = clock.run(
-        "sentiment", sentiment.score_sentences, text_result.sentences, head_vectors, config=config.sentiment, model=head
-    )
-    return sentences, kpis, head
-
-
-def _sentiment_model(result: RunResult) -> Any:
+def _sentiment_model(result: RunResult) -> SentimentModel | None:
     """The run's sentiment model; a saved run's is the configured head (a file adaptation is not stored)."""
-    if result.sentiment_model is not None or SENTIMENT_FALLBACK in result.kpis:
+    if result.sentiment_model is not None or result.sentiment_fallback is not None:
         return result.sentiment_model
     return sentiment.SentimentModel.load(result.config.sentiment.model)
 
 
 def reassign(
-    result: RunResult, codeframe: Any, *, min_confidence: float | None = None, progress: Progress | None = None
+    result: RunResult, codeframe: Codeframe, *, min_confidence: float | None = None, progress: Progress | None = None
 ) -> RunResult:
     """Re-assign themes with an edited codeframe (or another ``min_confidence``) and recompute what depends on them.
 
@@ -434,7 +377,7 @@ def reassign(
     if min_confidence is not None:
         themes = dataclasses.replace(themes, min_confidence=min_confidence)
     config = dataclasses.replace(result.config, themes=themes)
-    embedder = getattr(result.theme_model, "embedder", None)  # a live codeframe assigner's, already in the space
+    embedder = result.theme_model.embedder  # a live codeframe assigner's, already in the space
     if embedder is None:
         embedder = embed.embedder_for(config.embed)
         if not getattr(embedder, "cacheable", True):
@@ -468,9 +411,9 @@ def _run_partitioned(clock: _StageClock, config: InsightConfig, fb: Any, cust: A
     """The same stages for an input too large for one pass, in bounded memory (see :mod:`insight.engine`).
 
     Text, embedding and sentence vectors run per partition and leave shards on disk;
-    the sentiment head adapts on the first partition; the themes are fitted on a
-    seeded sample of sentences from every shard and applied to each shard; the
-    customer-side stages then run once on the per-comment tables, which are small.
+    the sentiment head adapts and the themes are fitted on one seeded sample of whole
+    comments from every shard, then both are applied to each shard; the customer-side
+    stages run once on the per-comment tables, which are small.
     """
     settings = config.engine
     root = Path(settings.workdir) if settings.workdir else Path(_cache_dir(config) or embed.default_cache_dir())
@@ -486,7 +429,8 @@ def _run_partitioned(clock: _StageClock, config: InsightConfig, fb: Any, cust: A
         comments = pd.concat([c for c, _ in first], ignore_index=True)
         redactions = {kind: sum(r[kind] for _, r in first) for kind in first[0][1]}
         sample, sample_vectors = _shard_sample(bases, config)
-        head, sentiment_kpis = _partition_head(clock, config, comments, sample, sample_vectors.get("sentiment"))
+        head, sentiment_kpis, fallback = _partition_head(clock, config, comments, sample,
+                                                         sample_vectors.get("sentiment"))
         embedder = embed.embedder_for(config.embed)
         if codeframe is None and config.themes.codeframe and config.themes.mode != "discover":
             codeframe = Codeframe.from_yaml(config.themes.codeframe)
@@ -514,7 +458,7 @@ def _run_partitioned(clock: _StageClock, config: InsightConfig, fb: Any, cust: A
     out["kpis"]["partitions"] = {"engine": settings.engine, "partitions": len(items),
                                  "partition_rows": settings.partition_rows, "theme_sample_sentences": len(sample)}
     result = RunResult(feedback=fb, customers=cust, sentences=sentences, embeddings=vectors, config=config,
-                       timings=clock.timings, sentiment_model=head, **out)
+                       timings=clock.timings, sentiment_model=head, sentiment_fallback=fallback, **out)
     weakref.finalize(result, shutil.rmtree, workdir, True)  # the vectors' file lives as long as the result
     return result
 
@@ -523,41 +467,34 @@ def _partition_report(clock: _StageClock, stage: str, total: int) -> Callable[[i
     return lambda done: clock.progress(stage, done, total, f"{done} of {total} partitions")
 
 
-def _sentiment_vectors(config: InsightConfig, texts: list[str], vectors: np.ndarray) -> np.ndarray | None:
-    """The sentiment head's vectors of ``texts`` (None where the head's model is not installed)."""
-    if config.embed.backend == sentiment.EMBEDDER:
-        return vectors
-    try:
-        return embed.embed_texts(texts, config=dataclasses.replace(config.embed, backend=sentiment.EMBEDDER))
-    except MissingDependencyError:
-        return None
-
-
 def _embed_partition(item: tuple[pd.DataFrame, str], *, config: InsightConfig, folder: str) -> tuple[pd.DataFrame, dict]:
     """Text and embed stages of one partition: its sentences and vectors go to a shard; returns its comments."""
     part, name = item
     text_result = text.split_sentences(part, config.text)
     texts = text_result.sentences[Col.ANALYSIS_TEXT].tolist()
     vectors = embed.embed_texts(texts, config=config.embed)
-    head_vectors = _sentiment_vectors(config, texts, vectors)
-    extra = {} if head_vectors is None else {"sentiment": head_vectors}
+    try:
+        extra = {"sentiment": sentiment.head_vectors_for(texts, vectors, config.embed)}
+    except MissingDependencyError:  # the lexicon scores instead (see _partition_head)
+        extra = {}
     engine.write_shard(Path(folder), name, text_result.sentences, topic=vectors, **extra)
     return text_result.comments, dict(text_result.redactions)
 
 
 def _partition_head(clock: _StageClock, config: InsightConfig, comments: pd.DataFrame, sample: pd.DataFrame,
-                    head_vectors: np.ndarray | None) -> tuple[Any, dict]:
-    """The sentiment head, adapted to the file's scores on the sampled comments (None: the lexicon)."""
+                    head_vectors: np.ndarray | None) -> tuple[SentimentModel | None, dict, str | None]:
+    """The sentiment head adapted to the file's scores on the sampled comments, its kpis and the
+    fallback note (head None: the lexicon)."""
     if head_vectors is None:
-        return None, {SENTIMENT_FALLBACK: "Sentiment comes from the lexicon alone (VADER, clause-scoped): "
-                                          "the MiniLM sentiment head is not installed."}
+        return None, {}, ("Sentiment comes from the lexicon alone (VADER, clause-scoped): "
+                          "the MiniLM sentiment head is not installed.")
     head = sentiment.SentimentModel.load(config.sentiment.model)
     if not config.sentiment.adapt_to_scores:
-        return head, {}
+        return head, {}, None
     sampled = comments[comments[Col.COMMENT_ID].isin(sample[Col.COMMENT_ID])]
     head, report = clock.run("sentiment", sentiment.adapt_from_comments, sampled, sample, head_vectors,
                              config=config.sentiment, model=head, random_state=config.seed)
-    return head, {"sentiment_adaptation": report}
+    return head, {"sentiment_adaptation": report}, None
 
 
 def _shard_sample(bases: list[Path], config: InsightConfig) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
@@ -579,7 +516,7 @@ def _shard_sample(bases: list[Path], config: InsightConfig) -> tuple[pd.DataFram
     return pd.concat(frames, ignore_index=True), {key: np.vstack(v) for key, v in vectors.items()}
 
 
-def _assign_partition(base: str, *, config: InsightConfig, model: Any, head: Any) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+def _assign_partition(base: str, *, config: InsightConfig, model: ThemeSource, head: SentimentModel | None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Sentence sentiment, theme assignment and per-theme sentiment of one shard."""
     keys = ("topic",) if head is None else ("topic", "sentiment")
     sentences, arrays = engine.read_shard(Path(base), *keys)
@@ -588,7 +525,7 @@ def _assign_partition(base: str, *, config: InsightConfig, model: Any, head: Any
     else:
         sentences = sentiment.score_sentences(sentences, arrays[1], config=config.sentiment, model=head)
     assignments, n_no_topic = themes.apply_themes(model, sentences, arrays[0])
-    embedder = getattr(model, "embedder", None) or embed.embedder_for(config.embed)
+    embedder = model.embedder or embed.embedder_for(config.embed)
     assignments = _with_theme_sentiments(sentences, assignments, arrays[0], config=config, embedder=embedder,
                                          sentiment_model=head)
     return sentences, assignments, n_no_topic

@@ -27,34 +27,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from insight.backends import default_cache_dir
 from insight.codeframe import Codeframe, CodeframeTheme
-from insight.embed import default_cache_dir
 from insight.errors import InputError
 from insight.join import normalise_ids
-from insight.text import clean_text, redact_pii
+from insight.pii import redact
 
 PSEUDONYM_KEY_ENV = "INSIGHT_PSEUDONYM_KEY"
 PSEUDONYM_PREFIX = "id-"
 _KEY_FILE = "pseudonym.key"
-
-
-def redact(value: str) -> str:
-    """``value`` with personal data replaced, also where markup, entities or full-width digits hide it.
-
-    The value is first read as the text stage cleans it (``jane.doe@<b></b>example.com``,
-    ``4111&nbsp;1111&nbsp;...``, ``４１１１ ...``): when the cleaned text holds personal data,
-    the cleaned, redacted text is returned. Otherwise the value keeps its form, redacted as
-    typed (an address in a markup attribute that cleaning drops).
-
-    Examples
-    --------
-    >>> redact("mail jane.doe@<b></b>example.com")
-    'mail [EMAIL]'
-    >>> redact("Gold <b>plan</b>")
-    'Gold <b>plan</b>'
-    """
-    cleaned, hidden = redact_pii(clean_text(value))
-    return cleaned if hidden else redact_pii(value)[0]
 
 
 def redact_tree(value: Any) -> Any:

@@ -90,7 +90,7 @@ class Registry(Generic[T]):
 def _minilm_v1(*, cache_dir: Any = None, **kwargs: Any) -> Embedder:
     require("torch", "torch==2.13.0", purpose="The 'minilm.v1' embedder")
     require("sentence_transformers", "sentence-transformers", purpose="The 'minilm.v1' embedder")
-    from insight.embed import MiniLMEmbedder
+    from insight.backends import MiniLMEmbedder
 
     return MiniLMEmbedder(**kwargs)
 
@@ -110,14 +110,14 @@ def _encoder_output(name: str) -> Callable[..., Embedder]:
 
 def _tfidf_lsa_v1(*, cache_dir: Any = None, device: str = "cpu", **kwargs: Any) -> Embedder:
     require("sklearn", "scikit-learn", purpose="The 'tfidf_lsa.v1' embedder")
-    from insight.embed import TfidfLsaEmbedder
+    from insight.backends import TfidfLsaEmbedder
 
     return TfidfLsaEmbedder(**kwargs)
 
 
 def _model2vec_v1(*, device: str = "cpu", **kwargs: Any) -> Embedder:
     require("model2vec", "model2vec", purpose="The 'model2vec.v1' embedder")
-    from insight.embed import Model2VecEmbedder
+    from insight.backends import Model2VecEmbedder
 
     return Model2VecEmbedder(**kwargs)
 

@@ -34,7 +34,7 @@ import pandas as pd
 
 from insight.errors import SchemaValidationError
 from insight.privacy import redact_tree
-from insight.schemas import OUTPUT_CONTRACT, Col
+from insight.schemas import OUTPUT_CONTRACT, SENTIMENT_FALLBACK, SKIPPED, Col
 from insight.text import language_summary
 
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20\u2212")
@@ -258,6 +258,10 @@ def run_summary(result: Any) -> dict[str, Any]:
     n_sentences = len(result.sentences)
     classified = result.assignments[Col.SENTENCE_ID].nunique() if len(result.assignments) else 0
     kpis = {k: v for k, v in result.kpis.items() if k != _REDACTIONS}
+    if result.skipped:
+        kpis[SKIPPED] = result.skipped
+    if result.sentiment_fallback is not None:
+        kpis[SENTIMENT_FALLBACK] = result.sentiment_fallback
     summary = {
         **result.feedback.accounting(),  # rows_in, rows_kept, rows_dropped, dropped_by_reason
         "match_rate": None if result.join is None else result.join.match_rate,

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 
 
-SKIPPED = "skipped"  # RunResult.kpis key: customer-side stages left out of a run, with the reason
+SKIPPED = "skipped"  # summary.json kpis key (and RunResult.kpis key of older saved runs): RunResult.skipped
 COVERAGE = "theme_coverage"  # RunResult.kpis key: sentences, no-topic and unclassified counts
-SENTIMENT_FALLBACK = "sentiment_fallback"  # RunResult.kpis key: why sentiment came from the lexicon alone
+SENTIMENT_FALLBACK = "sentiment_fallback"  # the same for RunResult.sentiment_fallback
 
 
 class Col:

@@ -19,14 +19,18 @@ of the excess churn (CLV taken as known). Cells with fewer than
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from insight.config import SegmentConfig
-from insight.drivers import DriverResult
 from insight.errors import InsufficientDataError, MissingColumnError
 from insight.join import JoinResult
 from insight.schemas import OUTPUT_CONTRACT, Col
+
+if TYPE_CHECKING:  # drivers imports kpi, which tabulates KPIs by this module's segment columns
+    from insight.drivers import DriverResult
 
 TENURE_BAND = "tenure_band"
 _TENURE_EDGES = (0, 6, 12, 24, 48, np.inf)

@@ -22,11 +22,10 @@ positive label a positive score, and a neutral one ``|score| < 0.5``.
 """
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +33,18 @@ import numpy as np
 import pandas as pd
 
 from insight import embed
+from insight.backends import check_sha256, sha256_file
 from insight.config import EmbedConfig, SentimentConfig
-from insight.embed import check_sha256, sha256_file
-from insight.errors import InputError, InsufficientDataError, ModelIntegrityError, NotFittedError
+from insight.emoji import emojis_as_words
+from insight.errors import (
+    InputError,
+    InsufficientDataError,
+    MissingDependencyError,
+    ModelIntegrityError,
+    NotFittedError,
+)
 from insight.schemas import SENTIMENT_LABELS, Col
+from insight.types import Progress
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models" / "sentiment"
 CLASSES = SENTIMENT_LABELS  # ("negative", "neutral", "positive")
@@ -51,26 +58,6 @@ _NEGATORS = re.compile(
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _CAPS = re.compile(r"\b[A-Z]{2,}\b")
 _CLAUSE_END = re.compile(r"[,;:.!?]+|\bbut\b", re.I)
-# Skin tones and the emoji variation selector: VADER would read them as words of
-# their own ("light skin tone").
-_EMOJI_MODIFIERS = re.compile("[\ufe0f\U0001f3fb-\U0001f3ff]")
-# Frequent feedback emojis whose CLDR name, VADER's description, holds no word of
-# its lexicon ("thumbs up", "pouting face", "face with rolling eyes" score 0): each
-# reads as a lexicon word of the sentiment it is used for.
-_EMOJI_WORDS = {
-    "👍": "good",
-    "👏": "great",
-    "👎": "bad",
-    "😡": "angry",
-    "🤬": "furious",
-    "😤": "frustrated",
-    "🙄": "annoyed",
-    "😒": "annoyed",
-    "🤦": "frustrated",
-    "🤢": "sick",
-    "🤮": "disgusting",
-    "💩": "crap",
-}
 LEXICON_FEATURES = (
     "vader_compound",
     "clause_compound",
@@ -84,31 +71,6 @@ LEXICON_FEATURES = (
 )
 
 
-@functools.cache
-def _emoji_descriptions() -> dict[str, str]:
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    return {**SentimentIntensityAnalyzer().emojis, **_EMOJI_WORDS}
-
-
-def emojis_as_words(text: str) -> str:
-    """``text`` with emojis as words: MiniLM's vocabulary has no emojis (all read as
-    one unknown token), so the encoder reads "👎" as "bad" and "🙄" as "annoyed"."""
-    return text if text.isascii() else _emojis_as_words(text, _emoji_descriptions())
-
-
-def _emojis_as_words(text: str, descriptions: dict[str, str]) -> str:
-    """``text`` with every emoji replaced by words VADER can score.
-
-    VADER's ``polarity_scores`` already swaps each emoji for its description, but
-    only 391 of its 3,570 descriptions score at all (👍, 👎 and 😡 scored 0):
-    ``descriptions`` is VADER's table with :data:`_EMOJI_WORDS` on top.
-    """
-    if text.isascii():
-        return text
-    return "".join(f" {descriptions[ch]} " if ch in descriptions else ch for ch in _EMOJI_MODIFIERS.sub("", text))
-
-
 def lexicon_features(texts: Sequence[str]) -> np.ndarray:
     """Negation-, intensity- and lexicon-aware cues that embeddings blur.
 
@@ -119,7 +81,7 @@ def lexicon_features(texts: Sequence[str]) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n_texts, len(LEXICON_FEATURES)), float32
-        VADER compound (emojis read as words, see :func:`_emojis_as_words`);
+        VADER compound (emojis read as words, see :func:`insight.emoji.emojis_as_words`);
         the clause-scoped compound (mean of the non-zero
         compounds of the clauses, split at punctuation and "but", so a negator's
         scope ends at the clause: VADER alone lets "NEVER answered" negate
@@ -130,10 +92,9 @@ def lexicon_features(texts: Sequence[str]) -> np.ndarray:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     vader = SentimentIntensityAnalyzer()
-    descriptions = _emoji_descriptions()
     rows = []
     for text in texts:
-        worded = _emojis_as_words(text, descriptions)
+        worded = emojis_as_words(text)
         pol = vader.polarity_scores(worded)
         clauses = [vader.polarity_scores(c)["compound"] for c in _CLAUSE_END.split(worded) if c.strip()]
         clauses = [c for c in clauses if c != 0.0]
@@ -749,3 +710,69 @@ def adapt_from_comments(
         return model, {"skipped": exc.message}
     return adapted, {**report, "channel": channel}
 
+
+@dataclass
+class SentimentStageResult:
+    """What the sentiment stage gives a run.
+
+    Attributes
+    ----------
+    sentences : the sentences with sentiment_score and sentiment_label.
+    model : the SentimentModel that scored them (adapted when it was), or None: the lexicon scored.
+    adaptation : the adaptation report (:func:`adapt_from_comments`), or None when adapting is off.
+    fallback : why the lexicon scored instead of the head, or None.
+    """
+
+    sentences: pd.DataFrame
+    model: SentimentModel | None
+    adaptation: dict | None = None
+    fallback: str | None = None
+
+
+def head_vectors_for(texts: list[str], vectors: np.ndarray, embed_config: EmbedConfig, *,
+                     progress: Progress | None = None) -> np.ndarray:
+    """The head's vectors of ``texts``: the run's own ``vectors`` when they are the head's kind, else made here.
+
+    Raises
+    ------
+    MissingDependencyError
+        The head's encoder (torch, sentence-transformers) is not installed.
+    """
+    if embed_config.backend == EMBEDDER:
+        return vectors
+    return embed.embed_texts(texts, config=replace(embed_config, backend=EMBEDDER), progress=progress)
+
+
+def score_stage(
+    sentences: pd.DataFrame,
+    comments: pd.DataFrame,
+    vectors: np.ndarray,
+    *,
+    embed_config: EmbedConfig,
+    config: SentimentConfig = SentimentConfig(),
+    random_state: int = 0,
+    progress: Progress | None = None,
+) -> SentimentStageResult:
+    """Sentence sentiment from the head (adapted to the file's scores unless turned off), or the lexicon.
+
+    ``vectors`` are the run's sentence vectors, reused when the theme backend
+    (``embed_config.backend``) is the head's :data:`EMBEDDER`; otherwise the head's
+    vectors are made here. Where sentence-transformers or torch is not installed
+    (a TF-IDF/LSA-only setup) the clause-scoped lexicon scores instead, and the
+    result says why rather than the run failing after the text stage.
+    """
+    try:
+        head_vectors = head_vectors_for(sentences[Col.ANALYSIS_TEXT].tolist(), vectors, embed_config, progress=progress)
+    except MissingDependencyError as exc:
+        return SentimentStageResult(
+            lexicon_scores(sentences, config=config),
+            None,
+            adaptation={"skipped": "adapting needs the MiniLM sentiment head"} if config.adapt_to_scores else None,
+            fallback=f"Sentiment comes from the lexicon alone (VADER, clause-scoped): {exc}",
+        )
+    head, adaptation = SentimentModel.load(config.model), None
+    if config.adapt_to_scores:
+        head, adaptation = adapt_from_comments(
+            comments, sentences, head_vectors, config=config, model=head, random_state=random_state
+        )
+    return SentimentStageResult(score_sentences(sentences, head_vectors, config=config, model=head), head, adaptation)

@@ -36,7 +36,7 @@ from insight.codeframe import Codeframe
 from insight.config import InsightConfig
 from insight.errors import InputError, UnsafeInputError
 from insight.privacy import redact_frame, redact_tree
-from insight.schemas import Col
+from insight.schemas import SENTIMENT_FALLBACK, SKIPPED, Col
 
 _FORMAT_VERSION = 1
 # written as embeddings.npy and codeframe.yaml; the sentiment model is the shipped file named in the config
@@ -284,14 +284,14 @@ def load_run(folder: str | Path) -> Any:
                 f"{folder} was saved in run format {version}, this insight reads {_FORMAT_VERSION}.",
                 hint="Re-run the analysis.",
             )
-        return _join(
+        return _notes_out_of_kpis(_join(
             meta["result"],
             folder,
             _read_frames(meta["result"], folder),
             # memory-mapped, read-only: opening a large run does not read gigabytes of vectors it may never use
             embeddings=np.load(folder / "embeddings.npy", mmap_mode="r", allow_pickle=False),
             theme_model=Codeframe.from_yaml(folder / "codeframe.yaml"),
-        )
+        ))
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged run folder fails in many ways; all mean "unreadable"
@@ -299,6 +299,16 @@ def load_run(folder: str | Path) -> Any:
             f"The saved run in {folder} is damaged and cannot be read ({type(exc).__name__}: {exc}).",
             hint="Re-run the analysis.",
         ) from None
+
+
+def _notes_out_of_kpis(result: Any) -> Any:
+    """A run saved before RunResult had ``skipped`` and ``sentiment_fallback`` fields kept them in ``kpis``."""
+    if SKIPPED not in result.kpis and SENTIMENT_FALLBACK not in result.kpis:
+        return result
+    kpis = dict(result.kpis)
+    skipped = dict(kpis.pop(SKIPPED, None) or {})
+    fallback = kpis.pop(SENTIMENT_FALLBACK, None)
+    return dataclasses.replace(result, kpis=kpis, skipped=skipped, sentiment_fallback=fallback)
 
 
 def list_runs(catalogue: str | Path) -> pd.DataFrame:

@@ -869,6 +869,16 @@ class ThemeModel:
         names = np.array(self.themes_[Col.THEME].tolist() + [UNCLASSIFIED], dtype=object)
         return pd.DataFrame({Col.THEME_ID: ids, Col.THEME: names[ids], Col.THEME_CONFIDENCE: conf})
 
+    @property
+    def embedder(self) -> None:
+        """None: discovery clusters the run's vectors and embeds nothing of its own."""
+        return None
+
+    @property
+    def assigns_by_confidence(self) -> bool:
+        """False: clusters, not a confidence threshold, decide the themes, so no sensitivity control applies."""
+        return False
+
     def to_codeframe(self) -> Codeframe:
         """The discovered themes as an editable codeframe (keywords, representatives, parents)."""
         return Codeframe.from_theme_model(self)

@@ -48,7 +48,7 @@ def corpus(root: Path = DATASETS) -> list[str]:
 
 def word_piece_idf(texts: list[str], tokenizer) -> np.ndarray:
     """Smoothed IDF of every vocabulary id over ``texts`` (read as the encoder reads them)."""
-    from insight.sentiment import emojis_as_words
+    from insight.emoji import emojis_as_words
     from insight.text import normalise_for_analysis
 
     df = np.zeros(tokenizer.vocab_size, np.int64)
@@ -62,7 +62,7 @@ def word_piece_idf(texts: list[str], tokenizer) -> np.ndarray:
 
 
 def main() -> None:
-    from insight.embed import load_minilm, sha256_file
+    from insight.backends import load_minilm, sha256_file
     from insight.encoder import IDF_PATH
 
     texts = corpus()

@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> Path:
     import torch
     from safetensors.torch import save_file
 
-    from insight.embed import sha256_file
+    from insight.backends import sha256_file
     from insight.encoder import BRANCH_PATH, MiniLMEncoder
     from insight.sentiment import MODELS_DIR, build_features
 

@@ -52,9 +52,9 @@ from insight.ingest.values import (
     _role_scores,
     _role_strings,
 )
+from insight.pii import clean_text
 from insight.privacy import redact, redact_frame
 from insight.schemas import KPI_FLAGS, KPI_ROLES, Col, make_unique
-from insight.text import clean_text
 
 
 def _prepare(source: Any, name: str | None, config: IngestConfig) -> tuple[pd.DataFrame, pd.DataFrame | None, TableMeta]:

@@ -43,7 +43,7 @@ from insight import charts
 from insight.config import InsightConfig
 from insight.errors import InsightError
 from insight.privacy import redact, redact_frame
-from insight.schemas import SKIPPED, Col
+from insight.schemas import Col
 
 
 FILE_TYPES: tuple[str, ...] = ("csv", "tsv", "txt", "xlsx", "json", "jsonl", "parquet")
@@ -360,6 +360,6 @@ def _analyse_demo(*, key: str) -> None:
 
 def _skipped_warning(result: Any, stage: str) -> None:
     """Why a customer-side stage was left out of this run, if it was."""
-    reason = ((result.kpis or {}).get(SKIPPED) or {}).get(stage)
+    reason = result.skipped.get(stage)
     if reason:
         st.warning(f"The {stage} stage was skipped for this run: {md_escape(reason)}")

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from insight import charts
-from insight.schemas import SENTIMENT_FALLBACK, Col
+from insight.schemas import Col
 from insight.text import language_summary
 from insight.ui import _estimate_text, _guard, _opened, _table, md_escape, per_run
 
@@ -47,8 +47,8 @@ def render_overview(result: Any, *, key: str) -> None:
                       key=f"{key}:sentiment")
     _render_score_agreement(kpis.get("sentiment_score_agreement"), key=key)
     _render_adaptation(kpis.get("sentiment_adaptation"))
-    if kpis.get(SENTIMENT_FALLBACK):
-        st.warning(md_escape(kpis[SENTIMENT_FALLBACK]))
+    if result.sentiment_fallback:
+        st.warning(md_escape(result.sentiment_fallback))
     right.plotly_chart(per_run(result, "chart:channels", lambda r: charts.volume_by_channel(r.comments)),
                        key=f"{key}:channels")
     st.plotly_chart(per_run(result, "chart:over_time", lambda r: charts.volume_over_time(r.comments)),

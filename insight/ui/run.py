@@ -54,11 +54,23 @@ def render_run(*, key: str) -> None:
                 help="Refits the sentiment head on your scored comments and keeps it where it beats the shipped "
                 "head on held-out comments; the gain is shown on the Overview.",
             )
+            where = st.radio(
+                "Where the sentence-level work runs", ("this machine", "a Dask cluster"), horizontal=True,
+                key=f"{key}:engine",
+                help=f"Files over {InsightConfig().engine.partitioned_above:,} comments are analysed in partitions "
+                "on this machine's cores; a Dask scheduler spreads the partitions over a cluster.",
+            )
+            scheduler = st.text_input(
+                "Dask scheduler address (empty: a local cluster of 2 workers)", key=f"{key}:scheduler",
+                placeholder="tcp://scheduler:8786", disabled=where == "this machine",
+            ).strip()
         config = app_config().replace(
             seed=int(seed),
             themes__mode=mode,
             drivers__min_support=int(support),
             sentiment__adapt_to_scores=bool(adapt),
+            engine__engine="dask" if where == "a Dask cluster" else "local",
+            engine__scheduler=(scheduler or None) if where == "a Dask cluster" else None,
         )
         if st.button("Analyse", key=f"{key}:run", type="primary"):
             with _guard("The analysis"):

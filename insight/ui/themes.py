@@ -140,8 +140,6 @@ def render_themes(result: Any, *, key: str) -> None:
 
 def _render_coverage(result: Any, *, key: str) -> None:
     """How many sentences no theme covers, and (codeframe runs) the sensitivity that sets it."""
-    from insight.themes import ThemeModel
-
     coverage = result.kpis.get(COVERAGE)
     if not coverage:  # a run saved before coverage was reported
         n_assigned = result.assignments[Col.SENTENCE_ID].nunique()
@@ -152,7 +150,7 @@ def _render_coverage(result: Any, *, key: str) -> None:
         f"{coverage['no_topic']} of {coverage['sentences']} sentences have no topic (thanks, greetings, 'ok') "
         "and are left out of every theme."
     )
-    if isinstance(result.theme_model, ThemeModel):
+    if not result.theme_model.assigns_by_confidence:
         return
     current = float(result.config.themes.min_confidence)
     cols = st.columns([3, 1])

@@ -39,7 +39,8 @@ def _fixture_result():
     from insight import drivers, join, kpi, segments, trends
     from insight.codeframe import Codeframe, CodeframeTheme
     from insight.ingest import ingest_customers, ingest_feedback
-    from insight.pipeline import RunResult, comment_themes
+    from insight.pipeline import RunResult
+    from insight.theme_stats import comment_themes
 
     rng = np.random.default_rng(0)
     n = 240
@@ -600,6 +601,24 @@ def test_upload_run_merge_and_export_end_to_end():
     _goto(at, "Export")
     files = _table(at, "export:files")
     assert files.loc[files["file"] == "comments.csv", "rows"].item() == len(at.session_state[ui.STATE_RESULT].comments)
+
+
+def test_a_run_can_go_to_a_dask_cluster():
+    """The Run page's engine choice reaches the pipeline: an empty address starts a local cluster."""
+    pytest.importorskip("distributed")
+    feedback, _ = _corpus_files(n_customers=120)
+    at = _goto(_app(), "Upload & map")
+    at.file_uploader(key="upload:feedback_file").upload("feedback.csv", feedback, "text/csv").run()
+    _goto(at, "Run")
+    assert at.text_input(key="run:scheduler").disabled
+    at.radio(key="run:engine").set_value("a Dask cluster").run()
+    assert not at.text_input(key="run:scheduler").disabled
+    at.button(key="run:run").click().run(timeout=300)
+    assert not at.exception and not at.error, _texts(at.error)
+    result = at.session_state[ui.STATE_RESULT]
+    assert result.config.engine.engine == "dask" and result.config.engine.scheduler is None
+    assert result.kpis["partitions"]["engine"] == "dask"
+    assert len(result.comments) == result.feedback.accounting()["rows_kept"] > 0
 
 
 def test_segment_columns_can_be_picked_without_a_new_run(result):

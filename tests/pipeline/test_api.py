@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-from insight.schemas import SENTIMENT_FALLBACK, SKIPPED
 
 
 def test_import_insight_is_light_and_exports_the_api():
@@ -40,9 +39,28 @@ def test_save_and_load_run_give_the_same_summary(analyzed, tmp_path):
     assert str(load_run(tmp_path / "run").summary()) == str(analyzed.summary())
 
 
+def test_a_run_saved_with_notes_in_its_kpis_loads_them_as_fields(analyzed, tmp_path):
+    """Runs saved before RunResult had ``skipped`` and ``sentiment_fallback`` kept them as kpis keys."""
+    import json
+
+    from insight import load_run
+
+    analyzed.save(tmp_path / "run")
+    path = tmp_path / "run" / "run.json"
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    for name in ("skipped", "sentiment_fallback"):
+        meta["result"].pop(name)
+    meta["result"]["kpis"].update(skipped={"drivers": "no outcome column"}, sentiment_fallback="lexicon alone")
+    path.write_text(json.dumps(meta), encoding="utf-8")
+    loaded = load_run(tmp_path / "run")
+    assert loaded.skipped == {"drivers": "no outcome column"} and loaded.sentiment_fallback == "lexicon alone"
+    assert "skipped" not in loaded.kpis and "sentiment_fallback" not in loaded.kpis
+
+
 def test_skipped_stages_and_fallbacks_are_numbered_notes(small_run):
-    kpis = {**small_run.kpis, SKIPPED: {"drivers": "no outcome column <b>"}, SENTIMENT_FALLBACK: "lexicon alone"}
-    result = dataclasses.replace(small_run, kpis=kpis)
+    result = dataclasses.replace(
+        small_run, skipped={"drivers": "no outcome column <b>"}, sentiment_fallback="lexicon alone"
+    )
     assert result.skipped == {"drivers": "no outcome column <b>"}
     assert result.notes == ["drivers skipped: no outcome column <b>", "lexicon alone"]
     text = str(result.summary())

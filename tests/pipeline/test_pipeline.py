@@ -179,7 +179,6 @@ def test_without_torch_a_tfidf_run_scores_sentiment_from_the_lexicon(small_corpu
     from insight.config import InsightConfig
     from insight.errors import MissingDependencyError
     from insight.pipeline import run_pipeline
-    from insight.schemas import SENTIMENT_FALLBACK
 
     def no_torch(**kwargs):
         raise MissingDependencyError("The 'minilm.v1' embedder needs the Python package 'torch', which is not installed.")
@@ -189,7 +188,7 @@ def test_without_torch_a_tfidf_run_scores_sentiment_from_the_lexicon(small_corpu
     feedback.loc[0, "text"] = "I was charged twice and nobody helped. Not good at all."
     config = InsightConfig().replace(embed__backend="tfidf_lsa.v1", sentiment__adapt_to_scores=True)
     run = run_pipeline(feedback, codeframe=Codeframe.default(), config=config)
-    assert "lexicon alone" in run.kpis[SENTIMENT_FALLBACK] and "torch" in run.kpis[SENTIMENT_FALLBACK]
+    assert "lexicon alone" in run.sentiment_fallback and "torch" in run.sentiment_fallback
     assert run.kpis["sentiment_adaptation"]["skipped"]
     assert run.comments[Col.SENTIMENT_LABEL].iloc[0] == "negative"
     assert set(run.comments[Col.SENTIMENT_LABEL]) == {"negative", "neutral", "positive"}
@@ -200,9 +199,8 @@ def test_a_missing_segment_column_skips_segments_not_the_run(small_corpus):
     from insight.codeframe import Codeframe
     from insight.config import InsightConfig
     from insight.pipeline import run_pipeline
-    from insight.schemas import SKIPPED
 
     feedback = pd.read_csv(small_corpus.folder / "feedback.csv").head(150)
     config = InsightConfig().replace(segments__columns=("plan", "no_such_column"))
     run = run_pipeline(feedback, small_corpus.folder / "customers.csv", codeframe=Codeframe.default(), config=config)
-    assert "no_such_column" in run.kpis[SKIPPED]["segments"] and run.drivers is not None
+    assert "no_such_column" in run.skipped["segments"] and run.drivers is not None

@@ -11,6 +11,7 @@ from insight.codeframe import Codeframe, CodeframeAssigner, CodeframeTheme
 from insight.errors import InputError, NotFittedError
 from insight.schemas import Col
 from insight.themes import ThemeModel, assign_themes
+from insight.types import ThemeSource
 
 DEFAULT_NAMES = {
     "Billing & pricing": {"billing errors", "price increase", "value for money"},
@@ -183,6 +184,16 @@ def fitted(small, minilm, topic_corpus):  # noqa: F811
     texts, _, X = topic_corpus
     embedder = CountingEmbedder(minilm)
     return CodeframeAssigner(small, embedder=embedder).fit(texts, X), embedder
+
+
+def test_every_kind_of_theme_model_is_a_theme_source(fitted, small, topic_corpus):
+    """reassign and the Themes page read these members instead of asking which class a run holds."""
+    texts, _, X = topic_corpus
+    assigner, embedder = fitted
+    discovered = ThemeModel(min_cluster_size=8).fit(texts, X)
+    assert all(isinstance(m, ThemeSource) for m in (assigner, discovered, small))
+    assert assigner.embedder is embedder and discovered.embedder is None and small.embedder is None
+    assert assigner.assigns_by_confidence and small.assigns_by_confidence and not discovered.assigns_by_confidence
 
 
 def test_assigns_topic_sentences_to_their_theme(fitted, topic_corpus):

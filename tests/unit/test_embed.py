@@ -9,16 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import insight.embed as embed_mod
+import insight.backends as backends
 from insight.config import EmbedConfig
-from insight.embed import (
-    EmbeddingCache,
-    MiniLMEmbedder,
-    Model2VecEmbedder,
-    TfidfLsaEmbedder,
-    embed_texts,
-    text_keys,
-)
+from insight.backends import MiniLMEmbedder, Model2VecEmbedder, TfidfLsaEmbedder
+from insight.embed import EmbeddingCache, embed_texts, text_keys
 from insight.errors import InputError, MissingDependencyError, ModelIntegrityError, NotFittedError
 from insight.registry import Registry, embedders, get_embedder
 
@@ -76,9 +70,9 @@ def test_minilm_similar_sentences_are_closer_than_unrelated(minilm):
 
 
 def test_minilm_rejects_weights_with_wrong_sha256(monkeypatch):
-    monkeypatch.setattr(embed_mod, "MINILM_SHA256", "0" * 64)
+    monkeypatch.setattr(backends, "MINILM_SHA256", "0" * 64)
     with pytest.raises(ModelIntegrityError, match="sha256"):
-        embed_mod._load_minilm()
+        backends._load_minilm()
 
 
 def test_embedders_reject_a_single_string(minilm):
@@ -210,7 +204,7 @@ def test_model2vec_embedder_loads_a_saved_static_model_without_distilling(tmp_pa
     vectors = np.random.default_rng(0).normal(size=(tokenizer.get_vocab_size(), 256)).astype(np.float32)
     embedder = Model2VecEmbedder(cache_dir=tmp_path, batch_size=2)
     StaticModel(vectors=vectors, tokenizer=tokenizer).save_pretrained(str(embedder.model_dir))
-    monkeypatch.setattr(embed_mod, "_distill_minilm", lambda target: pytest.fail("must not distil"))
+    monkeypatch.setattr(backends, "_distill_minilm", lambda target: pytest.fail("must not distil"))
 
     calls = []
     v = embedder.embed(SENTENCES[:3] + [""], progress=lambda *a: calls.append(a[1]))
@@ -271,12 +265,12 @@ def test_device_auto_is_the_cpu_without_a_gpu_and_cuda_is_refused_clearly():
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    assert embed_mod.resolve_device("auto") == "cpu"
-    assert embed_mod.resolve_device("cpu") == "cpu"
+    assert backends.resolve_device("auto") == "cpu"
+    assert backends.resolve_device("cpu") == "cpu"
     with pytest.raises(InputError, match="sees no CUDA GPU"):
-        embed_mod.resolve_device("cuda")
+        backends.resolve_device("cuda")
     with pytest.raises(InputError, match="Unknown device"):
-        embed_mod.resolve_device("tpu")
+        backends.resolve_device("tpu")
 
 
 def test_reduced_precision_path_gives_the_same_vectors_within_rounding():

@@ -1,7 +1,8 @@
-"""Imports run one way: no module of ``insight`` imports, at module level, one that imports it back.
+"""Imports run one way: no module of ``insight`` imports one that imports it back.
 
-Imports inside functions are how optional heavy libraries stay lazy, so only
-module-level imports count (``if TYPE_CHECKING:`` blocks excepted).
+Imports inside functions count too: they keep heavy third-party libraries lazy,
+which is no reason for two insight modules to need each other. Only imports under
+``if TYPE_CHECKING:`` are left out, as they never run.
 """
 from __future__ import annotations
 
@@ -19,20 +20,14 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _is_type_checking(node: ast.stmt) -> bool:
+def _is_type_checking(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
 
-def _module_level(body: list[ast.stmt]):
-    """Import statements run when the module is imported (top level, if/try blocks, not TYPE_CHECKING)."""
-    for node in body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            yield node
-        elif isinstance(node, (ast.If, ast.Try)) and not _is_type_checking(node):
-            for block in ("body", "orelse", "finalbody"):
-                yield from _module_level(getattr(node, block, []))
-            for handler in getattr(node, "handlers", []):
-                yield from _module_level(handler.body)
+def _imports(tree: ast.Module):
+    """Every import statement that can run: module level and inside functions, not under TYPE_CHECKING."""
+    skipped = {id(n) for block in ast.walk(tree) if _is_type_checking(block) for s in block.body for n in ast.walk(s)}
+    return (n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) and id(n) not in skipped)
 
 
 def _imported(node: ast.Import | ast.ImportFrom, module: str, is_package: bool, known: set[str]) -> set[str]:
@@ -48,14 +43,14 @@ def _imported(node: ast.Import | ast.ImportFrom, module: str, is_package: bool, 
 
 
 def import_graph() -> dict[str, set[str]]:
-    """Each insight module mapped to the insight modules it imports at module level."""
+    """Each insight module mapped to the insight modules it imports, at module level or in a function."""
     paths = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
     known = set(paths)
     graph = {}
     for module, path in paths.items():
-        body = ast.parse(path.read_text(encoding="utf-8")).body
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         is_package = path.name == "__init__.py"
-        graph[module] = set().union(*(_imported(n, module, is_package, known) for n in _module_level(body))) - {module}
+        graph[module] = set().union(*(_imported(n, module, is_package, known) for n in _imports(tree))) - {module}
     return graph
 
 
@@ -63,6 +58,7 @@ def test_import_graph_sees_the_stages():
     graph = import_graph()
     assert {"insight.ingest", "insight.themes", "insight.codeframe"} <= graph["insight.pipeline"]
     assert "insight.themes" not in graph["insight.codeframe"]  # the TYPE_CHECKING import does not count
+    assert "insight.pipeline" in graph["insight.ui"]  # nor is a function-level import missed
 
 
 def test_insight_has_no_import_cycle():

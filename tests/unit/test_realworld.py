@@ -140,12 +140,11 @@ def test_contrast_gives_each_theme_its_own_sentiment(sentiment_model):
 
 
 def test_model_files_are_hash_checked(tmp_path):
-    import insight.embed as embed
-    from insight.embed import check_sha256
+    from insight.backends import check_sha256, sha256_file
     from insight.encoder import BRANCH_PATH, BRANCH_SHA256, IDF_PATH, IDF_SHA256, load_idf
 
     assert load_idf().shape == (30522,)
-    assert embed.sha256_file(BRANCH_PATH) == BRANCH_SHA256
+    assert sha256_file(BRANCH_PATH) == BRANCH_SHA256
     for path, digest in ((IDF_PATH, IDF_SHA256), (BRANCH_PATH, BRANCH_SHA256)):
         copy = tmp_path / path.name
         shutil.copy(path, copy)

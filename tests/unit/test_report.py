@@ -18,10 +18,11 @@ from insight.drivers import EXPOSURE, DriverResult
 from insight.ingest import ingest_customers, ingest_feedback
 from insight.join import join_customers
 from insight.kpi import summarise_customers
-from insight.pipeline import RunResult, comment_themes
+from insight.pipeline import RunResult
 from insight.report import safe_cell, safe_frame, to_excel, to_html, write_outputs
 from insight.schemas import OUTPUT_CONTRACT, Col
 from insight.text import split_sentences
+from insight.theme_stats import comment_themes
 
 HOSTILE = (
     "<script>alert(1)</script> the app is broken",

@@ -9,7 +9,8 @@ import pytest
 from insight.config import TextConfig
 from insight.errors import MissingColumnError
 from insight.schemas import Col
-from insight.text import N_REDACTED, PII_KINDS, clean_text, detect_language, redact_pii, split_sentences
+from insight.pii import PII_KINDS, clean_text, redact_pii
+from insight.text import N_REDACTED, detect_language, split_sentences
 
 
 def _comments(texts: list[str]) -> pd.DataFrame:
