@@ -81,7 +81,8 @@ def run(report: Callable[[str], None] = print, n_comments: int = 1_000_000, run_
         report(f"{'page':<10} {'first visit':>12} {'again':>8}")
         for page, (first, *again) in times.items():
             flag = "" if first < TARGET_SECONDS else f"  over {TARGET_SECONDS:.0f} s"
-            report(f"{page:<10} {first:>10.1f} s {again[0] if again else float('nan'):>6.1f} s{flag}")
+            later = f"{again[0]:>6.1f} s" if again else f"{'—':>8}"
+            report(f"{page:<10} {first:>10.1f} s {later}{flag}")
 
 
 def main(argv: list[str] | None = None) -> int:
