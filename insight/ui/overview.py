@@ -135,6 +135,7 @@ def _month_table(result: Any, table: pd.DataFrame, cell: Any, *, key: str) -> pd
                             format_func=lambda p: _ALL_CUSTOMERS if p is None else f"{p[0]} = {p[1]}")
     if choice is None:
         return table
+
     def compute(result: Any) -> pd.DataFrame:
         customers = result.join.customers
         values = segment_columns(customers, SegmentConfig(columns=(choice[0],)))[choice[0]]
