@@ -1,8 +1,9 @@
 """A measuring aid: tile a saved run to about N comments, so the app can be timed on a run of that size.
 
-``python scripts/inflate_run.py RUN_DIR OUT_DIR [--comments 1000000]`` loads the run in
-``RUN_DIR`` (e.g. the demo corpus analysed with ``insight analyze --out``), repeats its
-comments, sentences, assignments, embeddings, customers and join tables with fresh ids
+``python -m scripts.inflate_run RUN_DIR OUT_DIR [--comments 1000000]`` (from the repository root, so that
+the checkout's insight is the one imported) loads the run in ``RUN_DIR`` (e.g. the demo corpus analysed
+with ``insight analyze --out``), repeats its comments, sentences, assignments, embeddings (as float16,
+like a partitioned run's), customers and join tables with fresh ids
 (``F0000001`` becomes ``F0000001-1``, ``F0000001-2``, … and likewise customer ids),
 scales the counts that must agree with the tiled tables (theme and trend volumes,
 customer counts) and saves it with :func:`insight.store.save_run`. Statistics
