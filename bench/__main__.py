@@ -3,9 +3,12 @@
 Names: quality (= sentiment + themes + throughput), sentiment, themes, throughput,
 drivers, outcomes (the planted upsell driver found through a picked outcome),
 robustness (hostile inputs), realworld (themes and sentiment on real
-feedback), app (the app's load and page render times on a 1,000,000-comment run;
-minutes, so not a default). Default: quality, realworld, drivers, outcomes and
-robustness. Each benchmark says clearly when the public datasets (../shared/datasets) are missing.
+feedback), fast (fast mode's figures beside the default's), scale (10k to 1M
+real comments end to end: about an hour, so not in the default set), app (the
+app's load and page render times on a 1,000,000-comment run: minutes, so not in
+the default set). Default: quality, realworld, fast, drivers, outcomes and
+robustness. Each benchmark says clearly when the public datasets
+(../shared/datasets) are missing.
 """
 from __future__ import annotations
 
@@ -25,9 +28,11 @@ BENCHMARKS = {
     "outcomes": "bench.outcomes",
     "robustness": "bench.robustness",
     "realworld": "bench.realworld",
+    "fast": "bench.fast",
+    "scale": "bench.scale",
     "app": "bench.app",
 }
-DEFAULT = ("quality", "realworld", "drivers", "outcomes", "robustness")
+DEFAULT = ("quality", "realworld", "fast", "drivers", "outcomes", "robustness")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -59,11 +59,13 @@ def _semeval(split: str) -> pd.DataFrame:
     return frame.assign(comment_id=[f"{split}{i}" for i in range(len(frame))])
 
 
-def _run(comments: pd.DataFrame, codeframe=None, *, use_cache: bool = True):
+def _run(comments: pd.DataFrame, codeframe=None, *, use_cache: bool = True, backend: str | None = None):
     from insight.config import InsightConfig
     from insight.pipeline import run_pipeline
 
     config = InsightConfig().replace(embed__use_cache=use_cache)
+    if backend is not None:
+        config = config.replace(embed__backend=backend)
     if codeframe is not None:
         config = config.replace(themes__mode="codeframe")
     frame = pd.DataFrame({"comment_id": comments["comment_id"], "text": comments["text"]})

@@ -47,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--segments", metavar="COL,COL", help="customer columns to rank segments by (default: all categorical ones; tenure_band is derived)")
     analyze.add_argument("--seed", type=int, help="seed of every stochastic step (default: the config's, 0)")
     analyze.add_argument("--config", type=Path, help="TOML/JSON config file (InsightConfig)")
-    analyze.add_argument("--embedder", help="embedding backend, e.g. minilm-idf.v1 (default), minilm.v1 or tfidf_lsa.v1")
+    analyze.add_argument("--embedder", help="embedding backend, e.g. minilm-idf.v1 (default), fast (static vectors, "
+                         "tens of times faster; chosen by itself above embed.fast_above comments), minilm.v1 or tfidf_lsa.v1")
     analyze.add_argument(
         "--min-confidence", type=float, metavar="P",
         help="confidence a codeframe theme needs, in (0, 1) (default 0.5): higher leaves more sentences unclassified",
@@ -133,8 +134,8 @@ def _analyze(args: argparse.Namespace) -> int:
     config = InsightConfig.load(args.config) if args.config else InsightConfig()
     if args.seed is not None:
         config = config.replace(seed=args.seed)
-    if args.embedder:
-        config = config.replace(embed__backend=args.embedder)
+    if args.embedder:  # an explicit choice is never replaced by fast mode
+        config = config.replace(embed__backend=args.embedder, embed__fast_above=0)
     if args.no_adapt_sentiment:
         config = config.replace(sentiment__adapt_to_scores=False)
     if args.min_confidence is not None:
@@ -192,6 +193,9 @@ def _analyze(args: argparse.Namespace) -> int:
               f"{adaptation['before']['macro_f1']:.2f} -> {adaptation['after']['macro_f1']:.2f}")
     for note in result.notes:
         print(f"insight: {note}", file=sys.stderr)
+    if result.fast_mode_note:
+        print(f"insight: --embedder {InsightConfig().embed.backend} keeps the default embedder at any size",
+              file=sys.stderr)
     return 0
 
 

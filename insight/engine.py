@@ -72,27 +72,32 @@ def stack_vectors(bases: Sequence[Path], key: str, target: Path) -> np.ndarray:
     return np.load(target, mmap_mode="r", allow_pickle=False)
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+"""Set to 1 in every worker before it imports a numeric library (Dask's nanny does the same for its workers)."""
+
+
+def one_thread_per_worker() -> None:
+    """Worker start-up: later imports of PyTorch and the BLAS libraries then start with one thread."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = "1"
+
+
 def run_single_threaded(item: Any, stage: Callable[..., Any], **kwargs: Any) -> Any:
     """``stage(item, **kwargs)`` with one BLAS and one PyTorch thread.
 
     A partition's numbers then do not depend on how many cores the process that
     runs it has (threaded reductions round differently), so every engine gives
     the same result; the parallelism comes from running partitions side by side.
+    PyTorch is only told so when it is already loaded: a fast-mode worker never
+    imports it, and one that does later starts single-threaded from the
+    worker's environment (:func:`one_thread_per_worker`).
     """
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        if "torch" in sys.modules or _torch_installed():
-            import torch
-
-            torch.set_num_threads(1)
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(1)
         return stage(item, **kwargs)
-
-
-def _torch_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("torch") is not None
 
 
 class LocalEngine:
@@ -114,7 +119,8 @@ class LocalEngine:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.n_workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self.n_workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=one_thread_per_worker)
         task = functools.partial(run_single_threaded, stage=func, **kwargs)
         futures = [self._pool.submit(task, item) for item in items]
         for done, _ in enumerate(as_completed(futures), start=1):

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from insight import (
-    drivers, embed, engine, ingest, join, kpi, segments, sentiment, store, text, theme_stats, themes, trends,
+    drivers, embed, engine, ingest, join, kpi, segments, sentiment, static, store, text, theme_stats, themes, trends,
 )
 from insight.codeframe import Codeframe
 from insight.config import InsightConfig
@@ -77,6 +77,7 @@ class RunResult:
         (no customer table).
     skipped : customer-side stages left out of the run, each with the reason.
     sentiment_fallback : why sentiment came from the lexicon alone, or None.
+    fast_mode_note : why the run switched to fast mode by itself (a large input), or None.
 
     Examples
     --------
@@ -106,11 +107,13 @@ class RunResult:
     kpis_by_theme: pd.DataFrame | None = None
     skipped: dict[str, str] = field(default_factory=dict)
     sentiment_fallback: str | None = None
+    fast_mode_note: str | None = None
 
     @property
     def notes(self) -> list[str]:
-        """What limits the figures: each skipped stage and why, and a sentiment fallback."""
-        notes = [f"{stage} skipped: {reason}" for stage, reason in self.skipped.items()]
+        """What limits the figures: a switch to fast mode, each skipped stage and why, and a sentiment fallback."""
+        notes = [] if self.fast_mode_note is None else [self.fast_mode_note]
+        notes += [f"{stage} skipped: {reason}" for stage, reason in self.skipped.items()]
         if self.sentiment_fallback is not None:
             notes.append(self.sentiment_fallback)
         return notes
@@ -200,7 +203,8 @@ def _themes_onwards(
 def _with_theme_sentiments(sentences: pd.DataFrame, assignments: pd.DataFrame, vectors: Any, *,
                            config: InsightConfig, embedder: Any, sentiment_model: Any) -> pd.DataFrame:
     """``assignments`` with each theme's own sentiment (:func:`insight.sentiment.theme_sentiments`)."""
-    sentiment_config = dataclasses.replace(config.embed, backend=sentiment.EMBEDDER)
+    head_backend = sentiment.EMBEDDER if sentiment_model is None else sentiment_model.embedder
+    sentiment_config = dataclasses.replace(config.embed, backend=head_backend)
     return sentiment.theme_sentiments(
         sentences, assignments, vectors,
         embed_topic=lambda texts: embed.embed_texts(texts, config=config.embed, embedder=embedder),
@@ -316,8 +320,10 @@ def run_pipeline(
     clock = _StageClock(progress)
     fb = clock.run("ingest", _ingested, feedback, "feedback", feedback_roles, config)
     cust = None if customers is None else clock.run("ingest", _ingested, customers, "customers", customer_roles, config)
+    embed_config, fast_note = static.choose_backend(config.embed, len(fb.data))
+    config = dataclasses.replace(config, embed=embed_config)
     if _is_partitioned(config, len(fb.data)):
-        return _run_partitioned(clock, config, fb, cust, codeframe)
+        return _run_partitioned(clock, config, fb, cust, codeframe, fast_note)
 
     text_result = clock.run(
         "text", text.split_sentences, fb.data, config.text, progress=clock.stage_progress("text")
@@ -349,15 +355,16 @@ def run_pipeline(
         timings=clock.timings,
         sentiment_model=scored.model,
         sentiment_fallback=scored.fallback,
+        fast_mode_note=fast_note,
         **out,
     )
 
 
 def _sentiment_model(result: RunResult) -> SentimentModel | None:
-    """The run's sentiment model; a saved run's is the configured head (a file adaptation is not stored)."""
+    """The run's sentiment model; a saved run's is the head for its backend (a file adaptation is not stored)."""
     if result.sentiment_model is not None or result.sentiment_fallback is not None:
         return result.sentiment_model
-    return sentiment.SentimentModel.load(result.config.sentiment.model)
+    return sentiment.head_for(result.config.embed.backend, result.config.sentiment)
 
 
 def reassign(
@@ -407,7 +414,8 @@ def _is_partitioned(config: InsightConfig, n_comments: int) -> bool:
     return config.engine.engine == "dask" or n_comments > config.engine.partitioned_above
 
 
-def _run_partitioned(clock: _StageClock, config: InsightConfig, fb: Any, cust: Any, codeframe: Any) -> RunResult:
+def _run_partitioned(clock: _StageClock, config: InsightConfig, fb: Any, cust: Any, codeframe: Any,
+                     fast_note: str | None) -> RunResult:
     """The same stages for an input too large for one pass, in bounded memory (see :mod:`insight.engine`).
 
     Text, embedding and sentence vectors run per partition and leave shards on disk;
@@ -421,7 +429,7 @@ def _run_partitioned(clock: _StageClock, config: InsightConfig, fb: Any, cust: A
     parts = list(engine.partitions(fb.data, settings.partition_rows))
     items = [(part, f"part-{i:05d}") for i, part in enumerate(parts)]
     bases = [workdir / name for _, name in items]
-    runner = clock.run("ingest", engine.open_engine, settings.engine, scheduler=settings.scheduler,
+    runner = clock.run("embed", engine.open_engine, settings.engine, scheduler=settings.scheduler,
                        n_workers=settings.n_workers)
     try:
         first = clock.run("embed", runner.map, _embed_partition, items, config=config, folder=str(workdir),
@@ -458,7 +466,8 @@ def _run_partitioned(clock: _StageClock, config: InsightConfig, fb: Any, cust: A
     out["kpis"]["partitions"] = {"engine": settings.engine, "partitions": len(items),
                                  "partition_rows": settings.partition_rows, "theme_sample_sentences": len(sample)}
     result = RunResult(feedback=fb, customers=cust, sentences=sentences, embeddings=vectors, config=config,
-                       timings=clock.timings, sentiment_model=head, sentiment_fallback=fallback, **out)
+                       timings=clock.timings, sentiment_model=head, sentiment_fallback=fallback,
+                       fast_mode_note=fast_note, **out)
     weakref.finalize(result, shutil.rmtree, workdir, True)  # the vectors' file lives as long as the result
     return result
 
@@ -474,7 +483,8 @@ def _embed_partition(item: tuple[pd.DataFrame, str], *, config: InsightConfig, f
     texts = text_result.sentences[Col.ANALYSIS_TEXT].tolist()
     vectors = embed.embed_texts(texts, config=config.embed)
     try:
-        extra = {"sentiment": sentiment.head_vectors_for(texts, vectors, config.embed)}
+        extra = {"sentiment": sentiment.head_vectors_for(texts, vectors, config.embed,
+                                                         embedder=sentiment.head_embedder(config.embed.backend))}
     except MissingDependencyError:  # the lexicon scores instead (see _partition_head)
         extra = {}
     engine.write_shard(Path(folder), name, text_result.sentences, topic=vectors, **extra)
@@ -488,13 +498,11 @@ def _partition_head(clock: _StageClock, config: InsightConfig, comments: pd.Data
     if head_vectors is None:
         return None, {}, ("Sentiment comes from the lexicon alone (VADER, clause-scoped): "
                           "the MiniLM sentiment head is not installed.")
-    head = sentiment.SentimentModel.load(config.sentiment.model)
-    if not config.sentiment.adapt_to_scores:
-        return head, {}, None
+    head = sentiment.head_for(config.embed.backend, config.sentiment)
     sampled = comments[comments[Col.COMMENT_ID].isin(sample[Col.COMMENT_ID])]
-    head, report = clock.run("sentiment", sentiment.adapt_from_comments, sampled, sample, head_vectors,
-                             config=config.sentiment, model=head, random_state=config.seed)
-    return head, {"sentiment_adaptation": report}, None
+    head, report = clock.run("sentiment", sentiment.adapted, head, sampled, sample, head_vectors,
+                             config=config.sentiment, random_state=config.seed)
+    return head, {} if report is None else {"sentiment_adaptation": report}, None
 
 
 def _shard_sample(bases: list[Path], config: InsightConfig) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:

@@ -122,6 +122,13 @@ def _model2vec_v1(*, device: str = "cpu", **kwargs: Any) -> Embedder:
     return Model2VecEmbedder(**kwargs)
 
 
+def _static_v1(*, cache_dir: Any = None, device: str = "cpu", batch_size: Any = None) -> Embedder:
+    """Fast mode (CPU only); ``batch_size`` is ignored: the default's 64 would split work that is cheapest in one piece."""
+    from insight.static import StaticEmbedder
+
+    return StaticEmbedder()
+
+
 embedders: Registry[Embedder] = Registry("embedder")
 
 
@@ -132,6 +139,8 @@ def _register_builtins() -> None:
     embedders.register("minilm.v1", _minilm_v1)
     embedders.register("tfidf_lsa.v1", _tfidf_lsa_v1)
     embedders.register("model2vec.v1", _model2vec_v1)
+    embedders.register("static.v1", _static_v1)
+    embedders.register("fast", _static_v1)  # the CLI's name for fast mode
 
 
 _register_builtins()
@@ -141,7 +150,8 @@ def get_embedder(name: str, /, **kwargs: Any) -> Embedder:
     """Build the embedder registered under ``name``: ``"minilm-idf.v1"`` (default: MiniLM
     token states pooled by word rarity), ``"minilm-sentiment.v1"`` (the sentiment
     branch), ``"minilm.v1"`` (plain mean pooling), ``"tfidf_lsa.v1"`` (no torch),
-    ``"model2vec.v1"`` (fast static embeddings).
+    ``"model2vec.v1"`` (static embeddings distilled into the cache on first use),
+    ``"static.v1"`` or ``"fast"`` (fast mode: the shipped static embeddings, no torch).
 
     Raises
     ------

@@ -14,6 +14,12 @@ class balance differ per source: class-prior re-estimation by EM (Saerens et al.
 2002, no labels needed) and :func:`adapt_to_scores` (the user's stars / NPS as
 weak labels).
 
+Fast mode (``--embedder fast``) has no MiniLM pass to read, so its head
+(:class:`StaticSentimentModel`, ``models/sentiment/static.v1.npz``) is a
+logistic regression on what the static embedder already has: the static vector,
+VADER's lexicon summed per word piece, and the bag of word pieces.
+:func:`head_for` picks the head for a run's backend.
+
 Scores and labels
 -----------------
 ``sentiment_score = p_positive - p_negative`` in [-1, 1]; a sentence's label is
@@ -27,12 +33,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from insight import embed
+from insight import embed, static
 from insight.backends import check_sha256, sha256_file
 from insight.config import EmbedConfig, SentimentConfig
 from insight.emoji import emojis_as_words
@@ -50,6 +56,8 @@ MODELS_DIR = Path(__file__).resolve().parent.parent / "models" / "sentiment"
 CLASSES = SENTIMENT_LABELS  # ("negative", "neutral", "positive")
 EMBEDDING_DIM = 384
 EMBEDDER = "minilm-sentiment.v1"  # the registry name of the vectors the head was trained on
+STATIC_HEAD_PATH = MODELS_DIR / f"{static.STATIC}.npz"  # fast mode's head (:class:`StaticSentimentModel`)
+STATIC_HEAD_SHA256 = "ae937756af67c5fce669af880c40829053914ebb4bbb6ea14ead532e4de5c2d2"
 _MODEL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 _NEGATORS = re.compile(
@@ -264,6 +272,8 @@ class SentimentModel:
     temperature: float = 1.0
     train_prior: np.ndarray = field(default_factory=lambda: np.full(len(CLASSES), 1 / len(CLASSES)))
     metadata: dict[str, Any] = field(default_factory=dict)
+    embedder: ClassVar[str] = EMBEDDER  # the registry name of the vectors it reads
+    adaptable: ClassVar[bool] = True  # adapt_to_scores can refit it
 
     @classmethod
     def load(cls, name: str = "head.v2", *, directory: str | Path | None = None) -> "SentimentModel":
@@ -729,18 +739,130 @@ class SentimentStageResult:
     fallback: str | None = None
 
 
+CUES = ("valence", "positive valence", "negative valence", "negation", "negation x valence", "exclamations", "question")
+
+
+@dataclass(frozen=True)
+class SentenceFeatures:
+    """What :class:`StaticHead` reads of n sentences: ``dense`` (n, dim + 7), the static
+    vector and :data:`CUES`, and ``bag`` (sparse n x vocabulary), each word piece's share."""
+
+    dense: np.ndarray
+    bag: Any
+
+    def __getitem__(self, rows: Any) -> "SentenceFeatures":
+        return SentenceFeatures(self.dense[rows], self.bag[rows])
+
+
+@dataclass
+class StaticHead:
+    """A multinomial logistic regression over :class:`SentenceFeatures`.
+
+    The bag of pieces gives each word piece a sentiment weight learnt from the
+    labelled data, which averaged vectors blur. Training standardised the dense
+    part; the scaling is folded into ``coef_`` (rows: dense features, then one
+    per piece) and ``intercept_``, so scoring is two products.
+    """
+
+    coef_: np.ndarray
+    intercept_: np.ndarray
+
+    def decision_function(self, X: SentenceFeatures) -> np.ndarray:
+        """Logits of shape (n, 3)."""
+        d = X.dense.shape[1]
+        return X.dense @ self.coef_[:d] + np.asarray(X.bag @ self.coef_[d:]) + self.intercept_
+
+
+def sentence_features(
+    static_model: static.StaticVectors, texts: Sequence[str], vectors: np.ndarray | None = None
+) -> SentenceFeatures:
+    """The head's input; ``vectors`` are the texts' static vectors when the caller already has them."""
+    from scipy.sparse import diags
+
+    counts = static_model.piece_counts(texts)
+    if vectors is None:
+        vectors = static.unit_rows(np.asarray(counts @ static_model.vectors, dtype=np.float32))
+    summed = np.asarray(counts @ static_model.cues, dtype=np.float32)
+    n = np.maximum(summed[:, 5:6], 1.0)
+    valence = summed[:, :3] / np.sqrt(n)
+    negated = np.fromiter((bool(_NEGATORS.search(t)) for t in texts), np.float32, count=len(texts))[:, None]
+    cues = np.hstack([valence, negated, negated * valence[:, :1], np.log1p(summed[:, 3:4]), summed[:, 4:5] > 0])
+    return SentenceFeatures(np.hstack([vectors, cues]).astype(np.float32), diags(1.0 / n[:, 0]) @ counts)
+
+
+@dataclass
+class StaticSentimentModel(SentimentModel):
+    """The fast-mode sentiment model: :class:`StaticHead` on the shipped static model.
+
+    VADER's scorer does not run (it reads a few thousand sentences per second,
+    which would make sentiment the slowest stage of fast mode): its lexicon
+    enters as per-piece valences, summed like the vectors. Not adapted to a file's scores
+    (:func:`adapt_to_scores` refits the default head's features).
+    """
+
+    embedder: ClassVar[str] = static.STATIC
+    adaptable: ClassVar[bool] = False
+
+    @classmethod
+    def load(cls, path: Path = STATIC_HEAD_PATH, expected: str = STATIC_HEAD_SHA256) -> "StaticSentimentModel":
+        """The shipped head, sha256-checked; ModelIntegrityError when the file differs."""
+        with np.load(check_sha256(path, expected, "The fast-mode sentiment head", hint=static.RESTORE),
+                     allow_pickle=False) as arrays:
+            head = StaticHead(arrays["coef"], arrays["intercept"])
+        return cls(head=head, metadata={"name": static.STATIC})
+
+    def save(self, path: Path = STATIC_HEAD_PATH) -> Path:
+        """Write the head as one ``.npz`` (no pickle)."""
+        np.savez(path, coef=self.head.coef_.astype(np.float32), intercept=self.head.intercept_.astype(np.float32))
+        return path
+
+    def predict_proba(
+        self, texts: Sequence[str], embeddings: np.ndarray | None = None, *, adapt_priors: bool = False
+    ) -> np.ndarray:
+        """Class probabilities, shape (n, 3); ``embeddings`` are the texts' static vectors (made here when None)."""
+        texts = _as_texts(texts)
+        if not texts:
+            return np.zeros((0, len(CLASSES)))
+        return self.proba_from_features(sentence_features(static.load_static(), texts, embeddings), adapt_priors=adapt_priors)
+
+
+def head_embedder(backend: str) -> str:
+    """The vectors the head of a run on ``backend`` reads: fast mode's own static vectors, else the MiniLM branch's."""
+    return static.STATIC if static.canonical(backend) == static.STATIC else EMBEDDER
+
+
+def head_for(backend: str, config: SentimentConfig = SentimentConfig()) -> SentimentModel:
+    """The head that scores a run whose theme vectors come from ``backend``: fast mode's
+    (:class:`StaticSentimentModel`, no MiniLM pass) for the static backend, else ``config.model``."""
+    if head_embedder(backend) == static.STATIC:
+        return StaticSentimentModel.load()
+    return SentimentModel.load(config.model)
+
+
 def head_vectors_for(texts: list[str], vectors: np.ndarray, embed_config: EmbedConfig, *,
-                     progress: Progress | None = None) -> np.ndarray:
-    """The head's vectors of ``texts``: the run's own ``vectors`` when they are the head's kind, else made here.
+                     embedder: str = EMBEDDER, progress: Progress | None = None) -> np.ndarray:
+    """The head's vectors (registry name ``embedder``) of ``texts``: the run's own ``vectors`` when
+    they are the head's kind, else made here.
 
     Raises
     ------
     MissingDependencyError
         The head's encoder (torch, sentence-transformers) is not installed.
     """
-    if embed_config.backend == EMBEDDER:
+    if static.canonical(embed_config.backend) == embedder:
         return vectors
-    return embed.embed_texts(texts, config=replace(embed_config, backend=EMBEDDER), progress=progress)
+    return embed.embed_texts(texts, config=replace(embed_config, backend=embedder), progress=progress)
+
+
+def adapted(head: SentimentModel, comments: pd.DataFrame, sentences: pd.DataFrame, head_vectors: np.ndarray, *,
+            config: SentimentConfig, random_state: int) -> tuple[SentimentModel, dict | None]:
+    """``head`` adapted to the file's scores (:func:`adapt_from_comments`) and the report; the report
+    is None when adapting is off, and says why when the head cannot be adapted (fast mode's)."""
+    if not config.adapt_to_scores:
+        return head, None
+    if not head.adaptable:
+        return head, {"skipped": "fast mode's sentiment head is not adapted to the file's scores"}
+    return adapt_from_comments(comments, sentences, head_vectors, config=config, model=head, random_state=random_state)
 
 
 def score_stage(
@@ -755,14 +877,16 @@ def score_stage(
 ) -> SentimentStageResult:
     """Sentence sentiment from the head (adapted to the file's scores unless turned off), or the lexicon.
 
-    ``vectors`` are the run's sentence vectors, reused when the theme backend
-    (``embed_config.backend``) is the head's :data:`EMBEDDER`; otherwise the head's
-    vectors are made here. Where sentence-transformers or torch is not installed
+    The head is :func:`head_for` the theme backend (``embed_config.backend``);
+    ``vectors`` are the run's sentence vectors, reused when they are the head's
+    kind (always in fast mode); otherwise the head's vectors are made here. Where sentence-transformers or torch is not installed
     (a TF-IDF/LSA-only setup) the clause-scoped lexicon scores instead, and the
     result says why rather than the run failing after the text stage.
     """
+    head = head_for(embed_config.backend, config)
     try:
-        head_vectors = head_vectors_for(sentences[Col.ANALYSIS_TEXT].tolist(), vectors, embed_config, progress=progress)
+        head_vectors = head_vectors_for(sentences[Col.ANALYSIS_TEXT].tolist(), vectors, embed_config,
+                                        embedder=head.embedder, progress=progress)
     except MissingDependencyError as exc:
         return SentimentStageResult(
             lexicon_scores(sentences, config=config),
@@ -770,9 +894,5 @@ def score_stage(
             adaptation={"skipped": "adapting needs the MiniLM sentiment head"} if config.adapt_to_scores else None,
             fallback=f"Sentiment comes from the lexicon alone (VADER, clause-scoped): {exc}",
         )
-    head, adaptation = SentimentModel.load(config.model), None
-    if config.adapt_to_scores:
-        head, adaptation = adapt_from_comments(
-            comments, sentences, head_vectors, config=config, model=head, random_state=random_state
-        )
+    head, adaptation = adapted(head, comments, sentences, head_vectors, config=config, random_state=random_state)
     return SentimentStageResult(score_sentences(sentences, head_vectors, config=config, model=head), head, adaptation)

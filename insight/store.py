@@ -184,9 +184,9 @@ def save_run(result: Any, folder: str | Path) -> Path:
 
 def _write_run(result: Any, folder: Path) -> str:
     """Every file of the run into ``folder``; returns the creation time recorded."""
-    # half precision stays half (a partitioned run's float16 shards): a million comments' vectors are ~1.5 GB, not 3
-    dtype = np.float16 if np.asarray(result.embeddings[:0]).dtype == np.float16 else np.float32
-    np.save(folder / "embeddings.npy", np.asarray(result.embeddings, dtype=dtype), allow_pickle=False)
+    vectors = result.embeddings  # a partitioned run's half-precision vectors stay half: a million sentences is 0.8 GB
+    np.save(folder / "embeddings.npy", vectors if vectors.dtype == np.float16 else np.asarray(vectors, np.float32),
+            allow_pickle=False)
     codeframe = redact_tree(yaml.safe_load(result.theme_model.to_codeframe().to_yaml()))
     (folder / "codeframe.yaml").write_text(yaml.safe_dump(codeframe, sort_keys=False, allow_unicode=True, width=120),
                                            encoding="utf-8")
@@ -288,8 +288,7 @@ def load_run(folder: str | Path) -> Any:
             meta["result"],
             folder,
             _read_frames(meta["result"], folder),
-            # memory-mapped, read-only: opening a large run does not read gigabytes of vectors it may never use
-            embeddings=np.load(folder / "embeddings.npy", mmap_mode="r", allow_pickle=False),
+            embeddings=np.load(folder / "embeddings.npy", mmap_mode="r", allow_pickle=False),  # read when used
             theme_model=Codeframe.from_yaml(folder / "codeframe.yaml"),
         ))
     except InputError:

@@ -229,7 +229,8 @@ def test_registry_builds_backends_by_name():
     assert isinstance(get_embedder("minilm.v1", batch_size=8), MiniLMEmbedder)
     lsa = get_embedder("tfidf_lsa.v1", n_components=16)
     assert isinstance(lsa, TfidfLsaEmbedder) and lsa.dim == 16
-    assert set(embedders.names()) == {"minilm-idf.v1", "minilm-sentiment.v1", "minilm.v1", "model2vec.v1", "tfidf_lsa.v1"}
+    assert set(embedders.names()) == {"fast", "minilm-idf.v1", "minilm-sentiment.v1", "minilm.v1", "model2vec.v1",
+                                      "static.v1", "tfidf_lsa.v1"}
 
 
 def test_registry_missing_dependency_gives_install_hint(monkeypatch):
