@@ -76,7 +76,7 @@ def test_fast_mode_is_chosen_only_for_the_default_backend_above_the_threshold():
 
     config, note = choose_backend(EmbedConfig(fast_above=100), 101)
     assert config.backend == "static.v1"
-    assert "101 comments" in note and "--embedder minilm-idf.v1" in note
+    assert "101 comments" in note and "name the embedder minilm-idf.v1" in note
     assert choose_backend(EmbedConfig(fast_above=100), 100) == (EmbedConfig(fast_above=100), None)
     assert choose_backend(EmbedConfig(fast_above=0), 10**9)[1] is None
     chosen = EmbedConfig(backend="minilm.v1", fast_above=100)
