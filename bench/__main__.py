@@ -4,9 +4,11 @@ Names: quality (= sentiment + themes + throughput), sentiment, themes, throughpu
 drivers, outcomes (the planted upsell driver found through a picked outcome),
 robustness (hostile inputs), realworld (themes and sentiment on real
 feedback), fast (fast mode's figures beside the default's), scale (10k to 1M
-real comments end to end: about an hour, so not in the default set). Default:
-quality, realworld, fast, drivers, outcomes and robustness. Each
-benchmark says clearly when the public datasets (../shared/datasets) are missing.
+real comments end to end: about an hour, so not in the default set), app (the
+app's load and page render times on a 1,000,000-comment run: minutes, so not in
+the default set). Default: quality, realworld, fast, drivers, outcomes and
+robustness. Each benchmark says clearly when the public datasets
+(../shared/datasets) are missing.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ BENCHMARKS = {
     "realworld": "bench.realworld",
     "fast": "bench.fast",
     "scale": "bench.scale",
+    "app": "bench.app",
 }
 DEFAULT = ("quality", "realworld", "fast", "drivers", "outcomes", "robustness")
 

@@ -159,11 +159,12 @@ def output_tables(result: Any) -> dict[str, pd.DataFrame]:
     SchemaValidationError
         A stage's frame lacks a contract column (an upstream bug).
     """
-    return {name: safe_frame(frame) for name, frame in _tables(result).items()}
+    return {name: safe_frame(frame) for name, frame in export_tables(result).items()}
 
 
-def _tables(result: Any) -> dict[str, pd.DataFrame]:
-    """The export tables as computed (not yet formula-guarded: the HTML report shows text as typed)."""
+def export_tables(result: Any) -> dict[str, pd.DataFrame]:
+    """The export tables as computed, not yet formula-guarded: the HTML report shows text as typed, and
+    the app lists them and guards one only when it is downloaded (seconds per million rows)."""
     drivers = None if result.drivers is None else result.drivers.table
     tables = {
         "comments.csv": _comments_table(result.comments),
@@ -461,7 +462,7 @@ def to_html(result: Any, *, title: str = "insight report") -> str:
     str
         The HTML document.
     """
-    tables = _tables(result)
+    tables = export_tables(result)
     summary = run_summary(result)
     charts = _Charts()
     sections = [

@@ -18,7 +18,11 @@ helpers and the cached ingest and run that several pages use. Conventions:
   traceback;
 - user text (comments, theme names, column names) is shown through
   ``st.dataframe``/``st.text`` or escaped with :func:`md_escape`; nothing here
-  uses ``unsafe_allow_html``.
+  uses ``unsafe_allow_html``;
+- a page stays fast on a million-comment run: what it derives from the whole run
+  is computed once per run (:func:`per_run`), tables show at most
+  :data:`PAGE_ROWS` rows at a time (:func:`_table` pages them), verbatims are a
+  seeded sample and charts are drawn from counts, never from one point per row.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ import hashlib
 import json
 import re
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -65,6 +70,9 @@ STATE_DEMO_TRIED = "insight:demo_tried"
 STATE_PICKED_OUTCOMES = "insight:picked_outcomes"
 """Drivers of outcomes picked on the Drivers page: ``{"result": RunResult, "drivers": {column: DriverResult}}``."""
 
+PAGE_ROWS = 1_000
+"""The most rows a table sends to the browser at once; longer tables get a page picker (``{key}:page``)."""
+
 _NONE = "(none)"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
@@ -97,9 +105,40 @@ def _guard(action: str) -> Iterator[None]:
 
 
 def _table(frame: pd.DataFrame, *, key: str, **kwargs: Any) -> None:
-    """A read-only table in a container keyed ``key`` (a plain dataframe has no key tests can find)."""
+    """A read-only table in a container keyed ``key`` (a plain dataframe has no key tests can find).
+
+    A table longer than :data:`PAGE_ROWS` is shown one page at a time (picker keyed
+    ``{key}:page``): the browser gets a thousand rows, not a million.
+    """
     with st.container(key=key):
+        if len(frame) > PAGE_ROWS:
+            pages = -(-len(frame) // PAGE_ROWS)
+            page = int(st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1,
+                                       key=f"{key}:page"))
+            start = (min(page, pages) - 1) * PAGE_ROWS
+            st.caption(f"Rows {start + 1:,}–{min(start + PAGE_ROWS, len(frame)):,} of {len(frame):,}")
+            frame = frame.iloc[start:start + PAGE_ROWS]
         st.dataframe(frame, hide_index=True, **kwargs)
+
+
+_PER_RUN: dict[int, tuple[weakref.ref, dict[str, Any]]] = {}
+
+
+def per_run(result: Any, name: str, compute: Callable[[Any], Any]) -> Any:
+    """``compute(result)``, computed once per run object and shared by every session showing it.
+
+    A RunResult is never mutated (a re-assignment returns a new one), so its identity
+    is the cache key; the entry goes when the run is garbage-collected. This is what
+    keeps a page that aggregates a million comments from doing it on every rerun.
+    """
+    entry = _PER_RUN.get(id(result))
+    if entry is None or entry[0]() is not result:
+        entry = _PER_RUN[id(result)] = (weakref.ref(result), {})
+        weakref.finalize(result, _PER_RUN.pop, id(result), None)
+    memo = entry[1]
+    if name not in memo:
+        memo[name] = compute(result)
+    return memo[name]
 
 
 def _go(page: str) -> None:
@@ -283,6 +322,15 @@ def _execute_run(
     _nav_button("See the overview", "Overview", key=f"{key}:to_overview")
 
 
+def app_config() -> InsightConfig:
+    """The app's settings: the defaults, with the ingest size limit set to Streamlit's upload limit.
+
+    ``server.maxUploadSize`` (MB, ``.streamlit/config.toml``) is the one setting: the
+    uploader and ingest then refuse the same files, and raising it raises both.
+    """
+    return InsightConfig().replace(ingest__max_bytes=int(st.get_option("server.maxUploadSize")) * 1024**2)
+
+
 def _size_limit_text(config: InsightConfig) -> str:
     return (
         f"Files up to {config.ingest.max_bytes / 1024**2:,.0f} MB and {config.ingest.max_rows:,} rows; "
@@ -296,7 +344,7 @@ def _has_demo_corpus() -> bool:
 
 def _analyse_demo(*, key: str) -> None:
     # the same settings as `make run`'s precomputed demo: the default codeframe
-    config = InsightConfig().replace(themes__mode="codeframe")
+    config = app_config().replace(themes__mode="codeframe")
     files: dict[str, Any] = {}
     for kind in ("feedback", "customers"):
         path = DEMO_DIR / f"{kind}.csv"

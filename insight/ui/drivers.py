@@ -19,6 +19,7 @@ from insight.ui import (
     _table,
     _theme_palette,
     md_escape,
+    per_run,
 )
 
 
@@ -54,7 +55,8 @@ def _with_picked_outcome(result: Any, *, key: str) -> Any:
     from insight.drivers import analyze_drivers, outcome_candidates
 
     analysed = set(result.drivers.table[Col.OUTCOME].astype(str))
-    options = [c for c in outcome_candidates(result.join.customers, result.config.drivers) if c not in analysed]
+    candidates = per_run(result, "outcome_candidates", lambda r: outcome_candidates(r.join.customers, r.config.drivers))
+    options = [c for c in candidates if c not in analysed]
     if not options:
         return result.drivers
     picked = st.selectbox(

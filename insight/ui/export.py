@@ -6,7 +6,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from insight.ui import _guard, _opened, _table
+from insight.ui import _guard, _opened, _table, per_run
 
 
 def render_export(result: Any, *, key: str) -> None:
@@ -16,14 +16,15 @@ def render_export(result: Any, *, key: str) -> None:
     from insight import report
 
     with _guard("Preparing the tables"):
-        tables = report.output_tables(result)
+        tables = per_run(result, "export_tables", report.export_tables)
         _table(pd.DataFrame({"file": list(tables), "rows": [len(t) for t in tables.values()]}), key=f"{key}:files")
         st.caption("Cells starting with =, +, −, @ are prefixed with ' so spreadsheets do not run them as formulas.")
         cols = st.columns(3)
         for i, (name, table) in enumerate(tables.items()):
             cols[i % 3].download_button(
                 name,
-                lambda table=table: table.to_csv(index=False).encode("utf-8"),  # built on click, not per render
+                # formula-guarded and written on click, not per render (seconds for a million comments)
+                lambda table=table: report.safe_frame(table).to_csv(index=False).encode("utf-8"),
                 file_name=name,
                 mime="text/csv",
                 key=f"{key}:csv:{name}",

@@ -9,7 +9,7 @@ import streamlit as st
 from insight import charts
 from insight.schemas import Col
 from insight.text import language_summary
-from insight.ui import _estimate_text, _guard, _opened, _table, md_escape
+from insight.ui import _estimate_text, _guard, _opened, _table, md_escape, per_run
 
 
 def render_overview(result: Any, *, key: str) -> None:
@@ -40,16 +40,19 @@ def render_overview(result: Any, *, key: str) -> None:
     else:
         _render_catalogue(kpis.get("catalogue"), key=key)
         _render_kpi_breakdown(result, key=key)
-    _render_languages(result.comments)
+    _render_languages(per_run(result, "languages", lambda r: language_summary(r.comments)), len(result.comments))
     _render_redactions(kpis.get("redactions"))
     left, right = st.columns(2)
-    left.plotly_chart(charts.sentiment_distribution(result.comments), key=f"{key}:sentiment")
+    left.plotly_chart(per_run(result, "chart:sentiment", lambda r: charts.sentiment_distribution(r.comments)),
+                      key=f"{key}:sentiment")
     _render_score_agreement(kpis.get("sentiment_score_agreement"), key=key)
     _render_adaptation(kpis.get("sentiment_adaptation"))
     if result.sentiment_fallback:
         st.warning(md_escape(result.sentiment_fallback))
-    right.plotly_chart(charts.volume_by_channel(result.comments), key=f"{key}:channels")
-    st.plotly_chart(charts.volume_over_time(result.comments), key=f"{key}:over_time")
+    right.plotly_chart(per_run(result, "chart:channels", lambda r: charts.volume_by_channel(r.comments)),
+                       key=f"{key}:channels")
+    st.plotly_chart(per_run(result, "chart:over_time", lambda r: charts.volume_over_time(r.comments)),
+                    key=f"{key}:over_time")
     with st.expander("Settings of this run"):
         st.json({"config": result.config.to_dict(), "timings_seconds": dict(result.timings or {})})
 
@@ -132,22 +135,25 @@ def _month_table(result: Any, table: pd.DataFrame, cell: Any, *, key: str) -> pd
                             format_func=lambda p: _ALL_CUSTOMERS if p is None else f"{p[0]} = {p[1]}")
     if choice is None:
         return table
-    with _guard("Computing the monthly KPIs of the segment"):
+
+    def compute(result: Any) -> pd.DataFrame:
         customers = result.join.customers
         values = segment_columns(customers, SegmentConfig(columns=(choice[0],)))[choice[0]]
         return kpi.kpis_by_month(customers.loc[(values == choice[1]).fillna(False).to_numpy()])
+
+    with _guard("Computing the monthly KPIs of the segment"):
+        return per_run(result, f"kpis_by_month:{choice!r}", compute)
     return None
 
 
-def _render_languages(comments: pd.DataFrame) -> None:
+def _render_languages(languages: dict[str, Any], n_comments: int) -> None:
     """Say how many comments are not in English: they are kept, but the English models read them less well."""
-    languages = language_summary(comments)
     n = languages["non_english"]
     if not n:
         return
     top = ", ".join(f"{md_escape(code)} {count:,}" for code, count in list(languages["by_language"].items())[:5])
     st.warning(
-        f"{n:,} comments ({n / max(len(comments), 1):.1%}) look non-English ({top}). They are kept and analysed, "
+        f"{n:,} comments ({n / max(n_comments, 1):.1%}) look non-English ({top}). They are kept and analysed, "
         "but themes and sentiment come from English models and are less reliable for them; "
         "the `language` column of comments.csv marks them."
     )

@@ -12,6 +12,7 @@ from insight.ui import (
     _guard,
     _ingested,
     _nav_button,
+    app_config,
     digest,
     md_escape,
 )
@@ -63,7 +64,7 @@ def render_run(*, key: str) -> None:
                 "Dask scheduler address (empty: a local cluster of 2 workers)", key=f"{key}:scheduler",
                 placeholder="tcp://scheduler:8786", disabled=where == "this machine",
             ).strip()
-        config = InsightConfig().replace(
+        config = app_config().replace(
             seed=int(seed),
             themes__mode=mode,
             drivers__min_support=int(support),

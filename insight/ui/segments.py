@@ -9,7 +9,7 @@ import streamlit as st
 
 from insight import charts
 from insight.schemas import Col
-from insight.ui import _guard, _opened, _skipped_warning, _table
+from insight.ui import _guard, _opened, _skipped_warning, _table, per_run
 
 
 def _picked_segments(result: Any, *, key: str) -> tuple[pd.DataFrame | None, Any]:
@@ -22,7 +22,8 @@ def _picked_segments(result: Any, *, key: str) -> tuple[pd.DataFrame | None, Any
 
     current = list(dict.fromkeys(result.segments[Col.SEGMENT_COLUMN].astype(str)))
     # the run's own columns first: one chosen with --segments need not be one auto-detection would pick
-    available = list(dict.fromkeys([*current, *segment_columns(result.join.customers)]))
+    detected = per_run(result, "segment_columns", lambda r: list(segment_columns(r.join.customers)))
+    available = list(dict.fromkeys([*current, *detected]))
     picked = st.multiselect(
         "Segment columns", available, default=current, key=f"{key}:columns",
         help="Customer-table columns to break the priorities down by.",
@@ -34,7 +35,7 @@ def _picked_segments(result: Any, *, key: str) -> tuple[pd.DataFrame | None, Any
     if set(picked) == set(current):
         return result.segments, config
     with _guard("Ranking the segments"):
-        return segment_table(result.join, result.drivers, config=config), config
+        return per_run(result, f"segments:{picked!r}", lambda r: segment_table(r.join, r.drivers, config=config)), config
     return None, None
 
 
@@ -63,7 +64,8 @@ def render_segments(result: Any, *, key: str) -> None:
     with _guard("Finding the niches"):
         from insight.segments import high_value_high_churn
 
-        niches = high_value_high_churn(result.join, result.drivers, config=segment_config, cells=segments)
+        niches = per_run(result, f"niches:{segment_config.columns!r}",
+                         lambda r: high_value_high_churn(r.join, r.drivers, config=segment_config, cells=segments))
         if niches.empty:
             st.write("No segment has both above-median CLV and above-median churn.")
         else:

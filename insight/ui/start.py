@@ -5,8 +5,9 @@ from typing import Any
 
 import streamlit as st
 
-from insight.config import InsightConfig
-from insight.ui import STATE_SOURCE, _analyse_demo, _has_demo_corpus, _guard, _nav_button, _size_limit_text, md_escape
+from insight.ui import (
+    STATE_SOURCE, _analyse_demo, _has_demo_corpus, _guard, _nav_button, _size_limit_text, app_config, md_escape,
+)
 
 
 def render_start(result: Any, *, key: str) -> None:
@@ -31,5 +32,5 @@ def render_start(result: Any, *, key: str) -> None:
     else:
         st.info("No demo corpus found (corpora/demo/feedback.csv). Upload your own data to start.")
     st.subheader("Upload your own data")
-    st.write(_size_limit_text(InsightConfig()))
+    st.write(_size_limit_text(app_config()))
     _nav_button("Upload your own data", "Upload & map", key=f"{key}:to_upload")

@@ -20,8 +20,12 @@ from insight.ui import (
     _opened,
     _table,
     md_escape,
+    per_run,
 )
-from insight.views import as_text_list, theme_table, theme_verbatims
+from insight.views import VerbatimIndex, as_text_list, theme_table
+
+VERBATIM_SAMPLE = 5_000
+"""The most verbatims of one theme the page keeps after filtering: a seeded random sample, most confident first."""
 
 
 def _segment_columns(result: Any, frame: pd.DataFrame) -> list[str]:
@@ -32,12 +36,12 @@ def _segment_columns(result: Any, frame: pd.DataFrame) -> list[str]:
 
 
 def _render_verbatims(result: Any, *, key: str) -> None:
-    names = theme_table(result)[Col.THEME].tolist()
+    names = per_run(result, "theme_table", theme_table)[Col.THEME].tolist()
     if not names:
         return
     st.subheader("Read a theme's verbatims")
     theme = st.selectbox("Theme", names, key=f"{key}:drill")
-    frame = theme_verbatims(result, theme)
+    frame = per_run(result, "verbatims", VerbatimIndex).frame(theme)
     row = result.themes.loc[result.themes[Col.THEME].astype(str) == theme]
     if len(row) and "representatives" in row:
         st.caption("Representative sentences")
@@ -49,8 +53,8 @@ def _render_verbatims(result: Any, *, key: str) -> None:
     labels = list(SENTIMENT_LABELS)
     chosen = filters[0].multiselect("Sentiment", labels, default=labels, key=f"{key}:f_sentiment")
     frame = frame.loc[frame[Col.SENTIMENT_LABEL].astype(str).isin(chosen)]
-    if Col.CHANNEL in result.comments and result.comments[Col.CHANNEL].notna().any():
-        channels = sorted(result.comments[Col.CHANNEL].dropna().astype(str).unique())
+    channels = per_run(result, "channels", _channels)
+    if channels:
         picked = filters[1].multiselect("Channel", channels, default=channels, key=f"{key}:f_channel")
         if set(picked) != set(channels):  # untouched filters keep rows whose value is missing
             frame = frame.loc[frame[Col.CHANNEL].astype(str).isin(picked)]
@@ -67,14 +71,19 @@ def _render_verbatims(result: Any, *, key: str) -> None:
             )
             if set(picked) != set(values):
                 frame = frame.loc[frame[column].astype(str).isin(picked)]
-    all_dates = pd.to_datetime(result.comments[Col.DATE], errors="coerce") if Col.DATE in result.comments else None
-    if all_dates is not None and all_dates.notna().any():
-        lo, hi = all_dates.min().date(), all_dates.max().date()
+    date_span = per_run(result, "date_span", _date_span)
+    if date_span is not None:
+        lo, hi = date_span
         span = filters[3].date_input("Dates", (lo, hi), min_value=lo, max_value=hi, key=f"{key}:f_dates")
         if isinstance(span, tuple | list) and len(span) == 2 and tuple(span) != (lo, hi):
             dates = pd.to_datetime(frame[Col.DATE], errors="coerce").dt.date
             frame = frame.loc[((dates >= span[0]) & (dates <= span[1])).to_numpy()]
-    st.caption(f"{len(frame):,} sentences")
+    if len(frame) > VERBATIM_SAMPLE:
+        st.caption(f"{len(frame):,} sentences; showing a random sample of {VERBATIM_SAMPLE:,} "
+                   f"(seed {result.config.seed}), most confident first")
+        frame = frame.sample(n=VERBATIM_SAMPLE, random_state=result.config.seed).sort_index()
+    else:
+        st.caption(f"{len(frame):,} sentences")
     shown = [
         c
         for c in (
@@ -92,6 +101,21 @@ def _render_verbatims(result: Any, *, key: str) -> None:
     _table(frame[shown], key=f"{key}:verbatims")
 
 
+def _channels(result: Any) -> list[str]:
+    """The run's channels (the options of the channel filter)."""
+    if Col.CHANNEL not in result.comments:
+        return []
+    return sorted(result.comments[Col.CHANNEL].dropna().astype(str).unique())
+
+
+def _date_span(result: Any) -> tuple[Any, Any] | None:
+    """First and last comment date of the run (the date filter's bounds), or None without dates."""
+    if Col.DATE not in result.comments:
+        return None
+    dates = pd.to_datetime(result.comments[Col.DATE], errors="coerce")
+    return (dates.min().date(), dates.max().date()) if dates.notna().any() else None
+
+
 def render_themes(result: Any, *, key: str) -> None:
     """Theme table, verbatims of one theme with filters, and the codeframe editor."""
     if not _opened("Themes", result, key=key):
@@ -99,7 +123,7 @@ def render_themes(result: Any, *, key: str) -> None:
     if result.themes.empty:
         st.info("No themes were found. Add themes to the codeframe below and re-assign.")
     else:
-        table = theme_table(result)
+        table = per_run(result, "theme_table", theme_table)
         _table(
             table,
             key=f"{key}:table",

@@ -22,6 +22,7 @@ from insight.ui import (
     _roles_json,
     _size_limit_text,
     _table,
+    app_config,
     digest,
     md_escape,
 )
@@ -66,6 +67,13 @@ def _render_table_upload(kind: str, config: InsightConfig, *, key: str) -> Any:
     uploaded = st.file_uploader(
         label, type=list(FILE_TYPES), key=f"{key}:{kind}_file", on_change=_on_upload, args=(kind, key)
     )
+    if uploaded is not None and uploaded.size > config.ingest.max_bytes:
+        st.error(
+            f"{md_escape(uploaded.name)} is {uploaded.size / 1024**2:,.1f} MB, over the app's limit of "
+            f"{config.ingest.max_bytes / 1024**2:,.0f} MB. Raise `server.maxUploadSize` in .streamlit/config.toml "
+            "(see the README), or analyse it with the command line: `insight analyze --config` sets `max_bytes`."
+        )
+        return None
     if uploaded is not None:
         _store_upload(kind, uploaded, key=key)
     upload = st.session_state.get(STATE_UPLOAD.format(kind=kind))
@@ -79,7 +87,8 @@ def _render_table_upload(kind: str, config: InsightConfig, *, key: str) -> Any:
     with _guard(f"Reading {name}"):
         from insight.errors import AmbiguousColumnError
 
-        found = _inspect(kind, name, digest(data), _config_json(config), data)
+        with st.spinner(f"Reading {name} ({len(data) / 1024**2:,.1f} MB)…"):  # cached: only a new file waits
+            found = _inspect(kind, name, digest(data), _config_json(config), data)
         for warning in found["warnings"]:
             st.caption(f"Note: {md_escape(warning)}")
         if len(found["text_columns"]) > 1:
@@ -87,7 +96,8 @@ def _render_table_upload(kind: str, config: InsightConfig, *, key: str) -> Any:
         overrides = st.session_state.get(STATE_ROLES.format(kind=kind)) or {}
         ingested, problem = None, None
         try:
-            ingested = _ingest(kind, name, digest(data), _roles_json(overrides), _config_json(config), data)
+            with st.spinner(f"Checking every row of {name}…"):
+                ingested = _ingest(kind, name, digest(data), _roles_json(overrides), _config_json(config), data)
         except InsightError as exc:  # the drop-downs must still show, or the user could not fix the mapping
             problem = exc
         ask = problem.role if isinstance(problem, AmbiguousColumnError) else None
@@ -174,7 +184,7 @@ def render_upload(*, key: str, config: InsightConfig | None = None) -> None:
     as ``(name, bytes)``, so the page can also be driven by setting that state
     (tests, the demo button) and the file survives page switches.
     """
-    config = config or InsightConfig()
+    config = config or app_config()
     st.title("Upload & map")
     st.info(
         _size_limit_text(config)

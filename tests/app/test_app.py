@@ -688,3 +688,58 @@ def test_drivers_page_adds_a_picked_outcome_and_finds_its_planted_driver(result)
     top = table.loc[table[Col.Q_VALUE] <= 0.05, Col.THEME].tolist()
     assert top and top[0] == "friendly staff"  # planted: friendly staff raises upsell
     assert any("friendly staff" in t for t in _shown(at.markdown))
+
+
+# --------------------------------------------------------------------------- a large run
+@pytest.fixture(scope="module")
+def large_result(result):
+    """The test run tiled to ~50,000 comments (scripts/inflate_run.py): pages must page, sample and aggregate."""
+    from scripts.inflate_run import inflate
+
+    return inflate(result, 50_000)
+
+
+def test_a_large_run_pages_its_tables_samples_verbatims_and_aggregates_charts(large_result):
+    from insight.ui.themes import VERBATIM_SAMPLE
+
+    at = _app(large_result)
+    for page in ("Overview", "Themes", "Drivers", "Segments", "Trends", "Export"):
+        _goto(at, page)
+        assert not at.error, (page, _texts(at.error))
+    _goto(at, "Overview")
+    sentiment = next(e for e in at.get("plotly_chart") if "sentiment" in e.proto.id)
+    assert len(sentiment.proto.spec) < 50_000  # counts per bin, not 50,000 points
+
+    _goto(at, "Themes")
+    theme = at.selectbox(key="themes:drill").value
+    n_theme = int((large_result.assignments[Col.THEME] == theme).sum())
+    assert n_theme > VERBATIM_SAMPLE
+    assert any(f"{n_theme:,} sentences; showing a random sample of {VERBATIM_SAMPLE:,}" in t for t in _texts(at.caption))
+    page = at.number_input(key="themes:verbatims:page")
+    assert page.value == 1 and page.max == -(-VERBATIM_SAMPLE // ui.PAGE_ROWS)
+    first = _table(at, "themes:verbatims")
+    assert len(first) == ui.PAGE_ROWS and first[Col.THEME_CONFIDENCE].is_monotonic_decreasing
+    page.set_value(2).run()
+    second = _table(at, "themes:verbatims")
+    assert len(second) == ui.PAGE_ROWS  # the next thousand of the sample, less confident
+    assert second[Col.THEME_CONFIDENCE].max() <= first[Col.THEME_CONFIDENCE].min()
+    assert any("Rows 1,001–2,000 of 5,000" in t for t in _texts(at.caption))
+
+
+def test_the_uploader_and_ingest_share_one_limit_and_a_larger_file_is_refused_clearly():
+    from streamlit import config
+
+    assert ui.app_config().ingest.max_bytes == config.get_option("server.maxUploadSize") * 1024**2
+    before = config.get_option("server.maxUploadSize")
+    config.set_option("server.maxUploadSize", 1)
+    try:
+        at = _goto(_app(), "Upload & map")
+        assert at.file_uploader(key="upload:feedback_file").proto.max_upload_size_mb == 1
+        assert any("Files up to 1 MB" in t for t in _texts(at.info))
+        big = b"customer_id,text\n" + b"C1,This is a long enough comment to fill a file.\n" * 30_000
+        at.file_uploader(key="upload:feedback_file").upload("big.csv", big, "text/csv").run()
+        assert not at.exception
+        assert any("over the app's limit of 1 MB" in t and "server.maxUploadSize" in t for t in _texts(at.error))
+        assert ui.STATE_UPLOAD.format(kind="feedback") not in at.session_state
+    finally:
+        config.set_option("server.maxUploadSize", before)
