@@ -1,4 +1,4 @@
-"""Where the per-partition work runs: in this process, or as Dask tasks on a cluster.
+"""Where the per-partition work runs: in worker processes of this machine, or as Dask tasks on a cluster.
 
 A run too large for one pass is cut into partitions of comments; each partition's
 sentence-level stages write a *shard* (a Parquet table of sentences and float16
