@@ -36,18 +36,15 @@ ALPHA = 0.05
 def score_seed(seed: int, n_customers: int) -> pd.DataFrame:
     """One row per theme of one seed: planted upsell log-odds and what the analysis reported."""
     from corpora.generate import generate_corpus
-    from insight.config import DriverConfig
-    from insight.drivers import analyze_drivers
+    from insight.drivers import drivers_of
     from insight.ingest import ingest_customers
     from insight.join import join_customers
 
     corpus = generate_corpus(n_customers=n_customers, seed=seed)
     model = corpus.truth["outcome_models"]["upsell"]
     customers = ingest_customers(corpus.customers).data
-    # churn, NPS and CLV are left out: only the picked outcome is analysed, as on the app's Drivers page
-    customers = customers.drop(columns=[Col.CHURNED, Col.NPS, Col.CLV])
     join = join_customers(corpus.feedback, truth_comment_themes(corpus.sentences), customers)
-    table = analyze_drivers(join, config=DriverConfig(outcomes=(model["column"],)), random_state=seed).to_frame("mentioned")
+    table = drivers_of(join, model["column"], random_state=seed).to_frame("mentioned")  # as the app's Drivers page
     rows = table.loc[table[Col.OUTCOME] == model["column"]]
     planted = model["theme_log_odds"]
     return pd.DataFrame({

@@ -852,3 +852,14 @@ def _table_notes(table: pd.DataFrame, config: DriverConfig) -> list[str]:
             shown = ", ".join(hits[:8]) + (f" and {len(hits) - 8} more" if len(hits) > 8 else "")
             notes.append(f"{text}: {shown}.")
     return notes
+
+
+def drivers_of(join: JoinResult, outcome: str, *, config: DriverConfig = DriverConfig(),
+               random_state: int = 0) -> DriverResult:
+    """The drivers of one picked customer column alone: churn, NPS and CLV are left out of the
+    analysis (a run has them already), the same statistics otherwise."""
+    from dataclasses import replace
+
+    customers = join.customers.drop(columns=[Col.CHURNED, Col.NPS, Col.CLV], errors="ignore")
+    return analyze_drivers(replace(join, customers=customers), config=replace(config, outcomes=(outcome,)),
+                           random_state=random_state)

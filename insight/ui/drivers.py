@@ -52,7 +52,7 @@ def _with_picked_outcome(result: Any, *, key: str) -> Any:
     and CLV left out, as the run has them already) and kept in session state per
     run, so switching pages or outcomes does not repeat the analysis.
     """
-    from insight.drivers import analyze_drivers, outcome_candidates
+    from insight.drivers import drivers_of, outcome_candidates
 
     analysed = set(result.drivers.table[Col.OUTCOME].astype(str))
     candidates = per_run(result, "outcome_candidates", lambda r: outcome_candidates(r.join.customers, r.config.drivers))
@@ -70,11 +70,8 @@ def _with_picked_outcome(result: Any, *, key: str) -> Any:
         cache = st.session_state[STATE_PICKED_OUTCOMES] = {"result": result, "drivers": {}}
     if picked not in cache["drivers"]:
         with _guard(f"Finding the drivers of {picked}"), st.spinner(f"Finding the drivers of {picked}…"):
-            join = dataclasses.replace(
-                result.join, customers=result.join.customers.drop(columns=[Col.CHURNED, Col.NPS, Col.CLV], errors="ignore")
-            )
-            config = dataclasses.replace(result.config.drivers, outcomes=(picked,))
-            cache["drivers"][picked] = analyze_drivers(join, config=config, random_state=result.config.seed)
+            cache["drivers"][picked] = drivers_of(result.join, picked, config=result.config.drivers,
+                                                  random_state=result.config.seed)
     extra = cache["drivers"].get(picked)
     if extra is None:
         return result.drivers
