@@ -477,6 +477,9 @@ def _run_partitioned(clock: _StageClock, config: InsightConfig, fb: Any, cust: A
         )
         second = clock.run("themes", runner.map, _assign_partition, [str(b) for b in bases], config=config,
                            model=fitted.model, head=head, report=_partition_report(clock, "themes", len(bases)))
+    except BaseException:  # a failed run leaves no shards behind
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     finally:
         runner.close()
     sentences = pd.concat([s for s, _, _ in second], ignore_index=True)
@@ -552,7 +555,8 @@ def _shard_sample(bases: list[Path], config: InsightConfig) -> tuple[pd.DataFram
     return pd.concat(frames, ignore_index=True), {key: np.vstack(v) for key, v in vectors.items()}
 
 
-def _assign_partition(base: str, *, config: InsightConfig, model: ThemeSource, head: SentimentModel | None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+def _assign_partition(base: str, *, config: InsightConfig, model: ThemeSource,
+                      head: SentimentModel | None) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """Sentence sentiment, theme assignment and per-theme sentiment of one shard."""
     keys = ("topic",) if head is None else ("topic", "sentiment")
     sentences, arrays = engine.read_shard(Path(base), *keys)

@@ -75,3 +75,15 @@ def test_inputs_above_the_threshold_take_the_partitioned_path_with_the_same_them
     assert agree >= 0.95
     labels = run.sentences[Col.SENTIMENT_LABEL].to_numpy() == small_run.sentences[Col.SENTIMENT_LABEL].to_numpy()
     assert labels.mean() >= 0.95
+
+
+def test_a_failed_partitioned_run_leaves_no_shards_behind(tmp_path):
+    """Content-free comments only: discovery has nothing to cluster, the error is the user's to read,
+    and the work folder is gone."""
+    from insight.errors import InsufficientDataError
+
+    feedback = pd.DataFrame({"comment": ["Thanks!", "ok", "Thank you.", "hi"] * 30})
+    config = _partitioned("local", engine__workdir=str(tmp_path), themes__mode="discover")
+    with pytest.raises(InsufficientDataError):
+        run_pipeline(feedback, config=config)
+    assert not any((tmp_path / "partitions").iterdir())
