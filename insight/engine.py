@@ -152,7 +152,7 @@ class DaskEngine:
 
         self._cluster = None
         if scheduler is None:
-            # one thread per worker: the models use the cores through their own thread pools
+            # one thread per worker: tasks run single-threaded and the workers share the cores
             self._cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                          dashboard_address=":0", silence_logs=logging.ERROR)
             address: Any = self._cluster
@@ -160,7 +160,7 @@ class DaskEngine:
             address = scheduler
         try:
             self.client = Client(address, timeout="30s")
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # unreachable, timed out, or not an address
             self.close()
             raise InputError(f"Could not reach the Dask scheduler at {scheduler}: {exc}.",
                              hint="Check the address (tcp://host:8786) and that the scheduler is running.") from exc

@@ -87,3 +87,12 @@ def test_a_failed_partitioned_run_leaves_no_shards_behind(tmp_path):
     with pytest.raises(InsufficientDataError):
         run_pipeline(feedback, config=config)
     assert not any((tmp_path / "partitions").iterdir())
+
+
+def test_a_bad_scheduler_address_is_a_clear_input_error():
+    pytest.importorskip("distributed")
+    from insight.engine import DaskEngine
+    from insight.errors import InputError
+
+    with pytest.raises(InputError, match="Could not reach the Dask scheduler at nonsense"):
+        DaskEngine("nonsense")
