@@ -527,13 +527,14 @@ def _partition_head(clock: _StageClock, config: InsightConfig, comments: pd.Data
     """The sentiment head adapted to the file's scores on the sampled comments, its kpis and the
     fallback note (head None: the lexicon)."""
     if head_vectors is None:
-        return None, {}, ("Sentiment comes from the lexicon alone (VADER, clause-scoped): "
-                          "the MiniLM sentiment head is not installed.")
-    head = sentiment.head_for(config.embed.backend, config.sentiment)
-    sampled = comments[comments[Col.COMMENT_ID].isin(sample[Col.COMMENT_ID])]
-    head, report = clock.run("sentiment", sentiment.adapted, head, sampled, sample, head_vectors,
-                             config=config.sentiment, random_state=config.seed)
-    return head, {} if report is None else {"sentiment_adaptation": report}, None
+        report, fallback = sentiment.lexicon_fallback("the MiniLM sentiment head is not installed.", config.sentiment)
+        head = None
+    else:
+        head, fallback = sentiment.head_for(config.embed.backend, config.sentiment), None
+        sampled = comments[comments[Col.COMMENT_ID].isin(sample[Col.COMMENT_ID])]
+        head, report = clock.run("sentiment", sentiment.adapted, head, sampled, sample, head_vectors,
+                                 config=config.sentiment, random_state=config.seed)
+    return head, {} if report is None else {"sentiment_adaptation": report}, fallback
 
 
 def _shard_sample(bases: list[Path], config: InsightConfig) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:

@@ -865,6 +865,12 @@ def adapted(head: SentimentModel, comments: pd.DataFrame, sentences: pd.DataFram
     return adapt_from_comments(comments, sentences, head_vectors, config=config, model=head, random_state=random_state)
 
 
+def lexicon_fallback(reason: str, config: SentimentConfig) -> tuple[dict | None, str]:
+    """The adaptation report and the run's note when the lexicon scores instead of the head (one pass or partitions)."""
+    return ({"skipped": "adapting needs the MiniLM sentiment head"} if config.adapt_to_scores else None,
+            f"Sentiment comes from the lexicon alone (VADER, clause-scoped): {reason}")
+
+
 def score_stage(
     sentences: pd.DataFrame,
     comments: pd.DataFrame,
@@ -888,11 +894,8 @@ def score_stage(
         head_vectors = head_vectors_for(sentences[Col.ANALYSIS_TEXT].tolist(), vectors, embed_config,
                                         embedder=head.embedder, progress=progress)
     except MissingDependencyError as exc:
-        return SentimentStageResult(
-            lexicon_scores(sentences, config=config),
-            None,
-            adaptation={"skipped": "adapting needs the MiniLM sentiment head"} if config.adapt_to_scores else None,
-            fallback=f"Sentiment comes from the lexicon alone (VADER, clause-scoped): {exc}",
-        )
+        adaptation, fallback = lexicon_fallback(str(exc), config)
+        return SentimentStageResult(lexicon_scores(sentences, config=config), None, adaptation=adaptation,
+                                    fallback=fallback)
     head, adaptation = adapted(head, comments, sentences, head_vectors, config=config, random_state=random_state)
     return SentimentStageResult(score_sentences(sentences, head_vectors, config=config, model=head), head, adaptation)
