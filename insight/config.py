@@ -108,13 +108,20 @@ class IngestConfig(_Checked):
     max_cells : refuse Excel workbooks with more cells than this (counted before
         the workbook is parsed, so a small compressed file cannot fill the memory).
     drop_duplicates : drop comments whose whole input row repeats an earlier one exactly.
+    chunk_bytes : a delimited UTF-8 file larger than this is parsed straight from its bytes,
+        ``chunk_rows`` rows at a time, instead of through one decoded copy of its text
+        (which Python holds at up to 4 bytes a character).
+    chunk_rows : rows per chunk of such a file.
     """
 
     max_bytes: int = 200 * 1024 * 1024
     max_rows: int = 2_000_000
     max_cells: int = 5_000_000
     drop_duplicates: bool = True
-    _limits: ClassVar = {"max_bytes": Range(1), "max_rows": Range(1), "max_cells": Range(1)}
+    chunk_bytes: int = 32 * 1024 * 1024
+    chunk_rows: int = 100_000
+    _limits: ClassVar = {"max_bytes": Range(1), "max_rows": Range(1), "max_cells": Range(1), "chunk_bytes": Range(0),
+                         "chunk_rows": Range(1)}
 
 
 @dataclass(frozen=True)

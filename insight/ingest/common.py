@@ -62,6 +62,7 @@ class TableMeta:
     layout : "plain" | "qualtrics" | "surveymonkey" | "helpdesk" | "appstore" | "wide_survey".
     n_rows : data rows after the header rows.
     warnings : everything the reader (and later ingest) noticed but did not refuse.
+    chunks : how many chunks a large delimited file was parsed in (0: parsed whole).
     """
 
     format: str
@@ -71,6 +72,7 @@ class TableMeta:
     layout: str
     n_rows: int
     warnings: tuple[str, ...] = ()
+    chunks: int = 0
 
 
 @dataclass(frozen=True)

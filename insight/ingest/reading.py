@@ -1,6 +1,7 @@
 """Reading and safety: any file, upload or bytes into a frame of strings, refusing what is unsafe or too large."""
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -113,10 +114,15 @@ def read_table(
     encoding = delimiter = None
     labels: dict[str, str] = {}
     skipped, layout = 0, "plain"
-    if fmt in ("csv", "tsv", "json", "jsonl"):
+    chunks = 0
+    chunked = _read_in_chunks(data, fmt, config) if fmt in ("csv", "tsv") and len(data) > config.chunk_bytes else None
+    if chunked is not None:
+        grid, encoding, delimiter, chunks = chunked
+        fmt = "tsv" if delimiter == "\t" else "csv"
+    elif fmt in ("csv", "tsv", "json", "jsonl"):
         text, encoding, text_warnings = _decode(data)
         warnings += text_warnings
-    if fmt in ("csv", "tsv"):
+    if fmt in ("csv", "tsv") and chunked is None:
         delimiter = "\t" if fmt == "tsv" else _sniff_delimiter(text)
         fmt = "tsv" if delimiter == "\t" else "csv"
         grid = _read_delimited(text, delimiter, config)
@@ -151,7 +157,7 @@ def read_table(
     frame.attrs[_ATTR_MALFORMED] = malformed
     if delimiter == _NO_DELIMITER:
         delimiter = None
-    meta = _with_warnings(TableMeta(fmt, encoding, delimiter, skipped, layout, len(frame)), warnings)
+    meta = _with_warnings(TableMeta(fmt, encoding, delimiter, skipped, layout, len(frame), chunks=chunks), warnings)
     return frame, meta
 
 
@@ -371,16 +377,57 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
+def _read_in_chunks(data: bytes, fmt: str, config: IngestConfig) -> tuple[pd.DataFrame, str, str, int] | None:
+    """Grid, encoding, delimiter and chunk count of a large delimited file parsed from its bytes in chunks.
+
+    A decoded copy of the whole text (and the parser's buffer of it) would cost several times the
+    file's size. None for anything the whole-text reader must see to explain it: text that is not
+    UTF-8, NUL bytes, CR-only line ends, a binary look, a malformed line.
+    """
+    bom = data.startswith(b"\xef\xbb\xbf")
+    if b"\x00" in data or data.count(b"\r") - data.count(b"\r\n") > data.count(b"\n") or not _is_utf8(data):
+        return None
+    head = data[:1_000_000].decode("utf-8", errors="ignore").removeprefix("\ufeff")
+    if len(_CONTROL_CHARS.findall(head)) > 0.05 * max(len(head), 1):
+        return None
+    delimiter = "\t" if fmt == "tsv" else _sniff_delimiter(head)
+    try:
+        reader = pd.read_csv(io.BytesIO(data), engine="c", encoding="utf-8-sig" if bom else "utf-8",
+                             chunksize=config.chunk_rows, **_grid_options(delimiter, config))
+        parts = list(reader)
+    except pd.errors.EmptyDataError as exc:
+        raise EmptyFileError("The file has no rows.") from exc
+    except (pd.errors.ParserError, ValueError):
+        return None
+    grid = pd.concat(parts, ignore_index=True).fillna("")
+    return grid, "utf-8-sig" if bom else "utf-8", delimiter, len(parts)
+
+
+def _is_utf8(data: bytes, block: int = 1 << 24) -> bool:
+    """Whether ``data`` is valid UTF-8, checked a block at a time (no decoded copy of the whole)."""
+    decoder, view = codecs.getincrementaldecoder("utf-8")(), memoryview(data)
+    try:
+        for start in range(0, len(data), block):
+            decoder.decode(view[start:start + block])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _grid_options(delimiter: str, config: IngestConfig) -> dict[str, Any]:
+    """``read_csv`` options of a grid: every cell a string, nothing read as missing, a row limit past max_rows."""
+    return {"sep": delimiter, "header": None, "dtype": str, "keep_default_na": False, "skip_blank_lines": True,
+            "nrows": config.max_rows + 4}
+
+
 def _read_delimited(text: str, delimiter: str, config: IngestConfig) -> pd.DataFrame:
     """The grid of a delimited text; a line with more fields than the header becomes a ``_MALFORMED`` row.
 
     The fast C parser reads every well-formed file; when it fails, the Python parser reads again
     and keeps each line with too many fields in its place, so it can be counted as a dropped row.
     """
-    options = {
-        "sep": delimiter, "header": None, "dtype": str, "keep_default_na": False, "skip_blank_lines": True,
-        "nrows": config.max_rows + 4,
-    }
+    options = _grid_options(delimiter, config)
     try:
         grid = pd.read_csv(io.StringIO(text), engine="c", **options)
     except pd.errors.EmptyDataError as exc:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import pickle
@@ -134,6 +135,44 @@ def test_encodings_read_back_exactly(encoding):
     assert list(frame.columns) == ["comment", "customer_id"]  # BOM stripped from the first header
     assert frame["comment"].tolist() == texts
     assert_accounted(ingest_feedback(data, name="f.csv"))
+
+
+WHOLE, CHUNKED = IngestConfig(), IngestConfig(chunk_bytes=0, chunk_rows=3)
+
+
+def _same_ingest(data: bytes, name: str, kind=ingest_feedback) -> tuple[IngestResult, IngestResult]:
+    """The file ingested whole and in chunks of three rows: same rows, drops, roles and meta but the chunk count."""
+    whole, chunked = kind(data, name=name, config=WHOLE), kind(data, name=name, config=CHUNKED)
+    pd.testing.assert_frame_equal(chunked.data, whole.data)
+    pd.testing.assert_frame_equal(chunked.dropped, whole.dropped)
+    assert chunked.roles == whole.roles
+    assert dataclasses.replace(chunked.meta, chunks=0) == whole.meta
+    assert whole.meta.chunks == 0
+    return whole, chunked
+
+
+def test_chunked_and_whole_file_reads_agree(small_corpus):
+    data = (small_corpus.folder / "feedback.csv").read_bytes()
+    whole, chunked = _same_ingest(data, "feedback.csv")
+    assert chunked.meta.chunks == -(-(whole.rows_in + 1) // 3)  # the header line is parsed as a row too
+    _same_ingest((small_corpus.folder / "customers.csv").read_bytes(), "customers.csv", ingest_customers)
+    rows = [["comment", "customer_id", "stars"], ["multi\nline, \"quoted\"", "c1", "5"], ["", "c2", "1"],
+            ["Café – don’t", "c3", ""], ["multi\nline, \"quoted\"", "c1", "5"], ["ok;fine", "c4", "3"]]
+    for data in (csv_bytes(rows), csv_bytes(rows, ";", "utf-8-sig"), csv_bytes(rows, "\t")):
+        _, chunked = _same_ingest(data, "export.csv")
+        assert chunked.meta.chunks == 2
+        assert chunked.accounting()["dropped_by_reason"] == {DROP_EMPTY_TEXT: 1, DROP_DUPLICATE: 1}
+
+
+@pytest.mark.parametrize("data", [
+    "comment,stars\nCafé,5\nThé,4\n".encode("cp1252"),  # not UTF-8: decoded whole, with its warning
+    b"comment,stars\nGreat app,5\nSlow, buggy, crashes,1\nFine,4\n",  # a malformed line is counted there
+    b"comment,stars\rGreat app,5\rFine,4\r",  # CR-only line ends
+    b"comment,stars\nGreat\x00 app,5\nFine,4\n",  # NUL bytes
+], ids=["cp1252", "malformed", "cr", "nul"])
+def test_files_the_chunked_reader_cannot_explain_are_read_whole(data):
+    _, chunked = _same_ingest(data, "x.csv")
+    assert chunked.meta.chunks == 0
 
 
 def test_utf16_tab_text_export():
