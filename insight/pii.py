@@ -262,5 +262,12 @@ def redact(value: str) -> str:
     >>> redact("Gold <b>plan</b>")
     'Gold <b>plan</b>'
     """
+    if _MAY_HOLD_PII.search(value) is None:
+        return value
     cleaned, hidden = redact_pii(clean_text(value))
     return cleaned if hidden else redact_pii(value)[0]
+
+
+# what every kind of personal data needs, in the value or in what cleaning makes of it (entities,
+# markup, full-width or other non-ASCII forms): a value with none of it is returned as it is, unread
+_MAY_HOLD_PII = re.compile(r"[^\t\n\r\x20-\x7e]|[@&<:0-9]|www", re.IGNORECASE)

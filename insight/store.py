@@ -43,6 +43,7 @@ _FORMAT_VERSION = 1
 _NOT_STORED = ("embeddings", "theme_model", "sentiment_model")
 _ID_COLUMNS = (Col.CUSTOMER_ID, Col.COMMENT_ID, Col.ROW_ID, Col.SENTENCE_ID)  # join keys stay as they are
 _TEXT_STAGE_FRAMES = ("comments", "sentences")  # their text is the text stage's, redacted as it was cleaned
+# (and the analysis text is made from the redacted text)
 STORED_CLASSES = (
     "insight.pipeline.RunResult",
     "insight.ingest.IngestResult",
@@ -74,7 +75,7 @@ def _split(obj: Any, prefix: str, folder: Path) -> dict[str, Any]:
             meta[f.name] = {"__config__": value.to_dict()}  # from_dict restores tuples
         elif isinstance(value, pd.DataFrame):
             # the raw comment as read (and anything a stage let through) never rests on disk unredacted
-            keep = _ID_COLUMNS + ((Col.TEXT,) if name in _TEXT_STAGE_FRAMES else ())
+            keep = _ID_COLUMNS + ((Col.TEXT, Col.ANALYSIS_TEXT) if name in _TEXT_STAGE_FRAMES else ())
             redact_frame(value, keep=keep).to_parquet(folder / f"{name}.parquet")
             meta[f.name] = {"__frame__": f"{name}.parquet"}
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):

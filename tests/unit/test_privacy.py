@@ -17,6 +17,10 @@ from insight.privacy import PSEUDONYM_KEY_ENV, redact, redact_codeframe, redact_
     ("card \uff14\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11", "card [CARD]"),
     ('<a href="mailto:jo@example.com">write</a>', '<a href="mailto:[EMAIL]">write</a>'),  # cleaning would drop it
     ("Gold <b>plan</b> & more", "Gold <b>plan</b> & more"),  # nothing personal: the value keeps its form
+    ("see w\u200bww.shop.com/?token=abc123", "see [URL]"),  # a zero-width space hides a link
+    ("mail jo\uff20example.com today", "mail [EMAIL] today"),  # a full-width at sign
+    ("ask https://x.io/reset?key=zz for help", "ask [URL] for help"),
+    ("Plain words, nothing else here!", "Plain words, nothing else here!"),  # passed through unread
 ])
 def test_redact_finds_personal_data_hidden_by_markup_entities_or_full_width_digits(value, expected):
     assert redact(value) == expected
