@@ -50,9 +50,9 @@ DEFAULT = "minilm-idf.v1"  # named, so the automatic switch to fast mode above e
 def corpus(n: int, report: Callable[[str], None]) -> Path:
     """The scale corpus of ``n`` comments (built once, kept under the cache folder)."""
     from corpora.generate import write_corpus
-    from corpora.scale import build_scale_corpus
+    from corpora.scale import POOL_VERSION, build_scale_corpus
 
-    folder = CORPUS_CACHE / f"comments-{n}"
+    folder = CORPUS_CACHE / f"comments-{n}-pool{POOL_VERSION}"
     if not (folder / "ground_truth.json").is_file():
         start = time.perf_counter()
         write_corpus(build_scale_corpus(n, seed=0, datasets=DATASETS, cache_dir=CORPUS_CACHE), folder)

@@ -45,7 +45,7 @@ from corpora.generate import (SENTIMENT, SIZES, UNMATCHED_SHARE, Corpus, _POLARI
 from insight.schemas import Col
 
 ENV_DATASETS = "INSIGHT_SHARED_DATASETS"
-POOL_VERSION = "2"  # bump when the splitter or the filters change: the cached pool is rebuilt
+POOL_VERSION = "3"  # bump when the splitter or the filters change: the cached pool is rebuilt
 SOURCES: tuple[tuple[str, str, str], ...] = (
     # (source name, glob under the datasets folder, text column; "" = SemEval XML <text>)
     ("airbnb", "large_reviews/airbnb_reviews.csv.gz", "text"),
@@ -85,10 +85,12 @@ def repeat_rate(texts) -> float:
 
 
 def split_sentences(texts: pd.Series) -> pd.Series:
-    """Regex sentence split (spaCy is too slow for a million texts), 3-60 words, each ending in . ! or ?."""
+    """Regex sentence split (spaCy is too slow for a million texts), 3-60 words, each ending in . ! or ?.
+
+    A word holds a letter or digit: ".. , . .." is no sentence (ingest would drop it as empty text)."""
     s = texts.dropna().astype(str).str.replace(r"\s+", " ", regex=True).str.split(SPLIT).explode().str.strip()
-    words = s.str.count(" ") + 1
-    s = s[(s.str.len() > 0) & (words >= MIN_WORDS) & (words <= MAX_WORDS)]
+    words = s.str.count(r"[^\W_]+")
+    s = s[(words >= MIN_WORDS) & (s.str.count(" ") + 1 <= MAX_WORDS)]
     return s.where(s.str.contains(ENDS), s + ".").reset_index(drop=True)
 
 

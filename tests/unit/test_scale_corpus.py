@@ -109,7 +109,8 @@ def test_missing_datasets_folder_is_a_one_line_error(tmp_path, monkeypatch, caps
 
 
 def test_splitter_and_repeat_rate():
-    s = scale.split_sentences(pd.Series(['It was "fine." Then it broke! Ok. Two words', None, "no end here at all"]))
+    s = scale.split_sentences(pd.Series(['It was "fine." Then it broke! Ok. Two words', None, "no end here at all",
+                                         ".. , . .. -- ! ok ok"]))
     assert s.tolist() == ['It was "fine."', "Then it broke!", "no end here at all."]
     assert scale.repeat_rate(["a b c.", " a b c.", "d e f."]) == pytest.approx(1 / 3, abs=1e-6)
     assert np.isclose(scale.repeat_rate([]), 0.0)
