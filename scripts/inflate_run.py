@@ -85,7 +85,8 @@ def inflate(result: Any, n_comments: int) -> Any:
 def _tile_ingest(ingest: Any, copies: int) -> Any:
     if ingest is None:
         return None
-    return dataclasses.replace(ingest, data=_tile(ingest.data, copies), rows_in=ingest.rows_in * copies)
+    dropped = pd.concat([ingest.dropped] * copies, ignore_index=True)  # the row accounting holds for the copies
+    return dataclasses.replace(ingest, data=_tile(ingest.data, copies), dropped=dropped, rows_in=ingest.rows_in * copies)
 
 
 def _tile_join(join: Any, copies: int) -> Any:
