@@ -256,7 +256,7 @@ class EngineConfig(_Checked):
     scheduler: str | None = None
     n_workers: int = 2
     partition_rows: int = 50_000
-    partitioned_above: int = 100_000
+    partitioned_above: int = 50_000
     sample_sentences: int = 60_000
     workdir: str | None = None
     _limits: ClassVar = {"engine": ("local", "dask"), "n_workers": Range(1), "partition_rows": Range(100),
