@@ -221,12 +221,18 @@ def normalise_for_analysis(text: str) -> str:
     'Lost my bag AGAIN customer service fail'
     >>> normalise_for_analysis("Thanks, John")
     ''
+    >>> normalise_for_analysis("call +44 20 @bob 7946 0958")
+    'call phone number'
     """
+    written = text
     text = _RETWEET.sub("", text)
     text = _ANY_URL.sub(" ", text)
     text = _HANDLE.sub(" ", text)
     text = _SENT_FROM.sub(" ", text)
     text = _HASHTAG.sub(lambda m: _hashtag_words(m.group(1)), text)
+    if text != written:  # "+44 20 @bob 7946 0958", "#call07700900123": the edits can bring digits together
+        text = _WHITESPACE.sub(" ", text)
+        text = redact_pii(text)[0]
     for placeholder, words in _PLACEHOLDER_WORDS.items():
         if placeholder in text:
             text = text.replace(placeholder, words)

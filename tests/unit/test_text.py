@@ -276,3 +276,13 @@ def test_redaction_leaves_dates_and_order_numbers(text):
 def test_escaped_comparisons_survive_cleaning():
     assert clean_text("if x&lt;y and y&gt;z") == "if x<y and y>z"
     assert clean_text("&lt;script&gt;alert(1)&lt;/script&gt; ok") == "ok"
+
+
+@pytest.mark.parametrize("text", ["call +44 20 @bob 7946 0958 now", "#call07700900123 please", "RT @x: 0044 @y 20 7946 0958"])
+def test_the_analysis_text_never_exposes_what_redaction_could_not_see(text):
+    """Removing a handle or splitting a hashtag can bring a phone number's digits together: the
+    analysis text (stored, and read for keywords) is redacted again after such edits."""
+    frame = pd.DataFrame({Col.COMMENT_ID: ["c1"], Col.ROW_ID: [0], Col.TEXT: [text]})
+    result = split_sentences(frame)
+    analysis = " ".join(result.sentences[Col.ANALYSIS_TEXT])
+    assert "phone number" in analysis and not re.search(r"\d{4}", analysis)
