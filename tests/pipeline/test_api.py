@@ -5,6 +5,7 @@ import dataclasses
 import re
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -21,8 +22,11 @@ def test_import_insight_is_light_and_exports_the_api():
 @pytest.fixture(scope="module")
 def analyzed(small_corpus):
     from insight import analyze
+    from insight.errors import InsightWarning
 
-    return analyze(small_corpus.folder / "feedback.csv", customers=small_corpus.folder / "customers.csv")
+    with warnings.catch_warnings():  # the notes it raises are tested in test_notes_are_raised_as_warnings_of_their_kind
+        warnings.simplefilter("ignore", InsightWarning)
+        return analyze(small_corpus.folder / "feedback.csv", customers=small_corpus.folder / "customers.csv")
 
 
 def test_analyze_runs_on_files_and_summary_prints(analyzed):
