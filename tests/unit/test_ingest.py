@@ -162,6 +162,8 @@ def test_chunked_and_whole_file_reads_agree(small_corpus):
         _, chunked = _same_ingest(data, "export.csv")
         assert chunked.meta.chunks == 2
         assert chunked.accounting()["dropped_by_reason"] == {DROP_EMPTY_TEXT: 1, DROP_DUPLICATE: 1}
+    _, one_column = _same_ingest(b"comment\nI liked it, really\nBad\n\"Quoted, too\"\n", "comments.txt")
+    assert one_column.meta.chunks == 2 and one_column.meta.delimiter is None
 
 
 @pytest.mark.parametrize("data", [
