@@ -10,7 +10,10 @@ from insight.ui import _guard, _opened, _table, per_run
 
 
 def render_export(result: Any, *, key: str) -> None:
-    """Download every table as CSV (formula-safe), the Excel workbook and the HTML report."""
+    """Download every table as CSV (formula-safe), the Excel workbook and the HTML report.
+
+    Each file is made on click and the click does not rerun the page: a rerun re-registers every
+    button's deferred file, and a second click landing during it downloaded nothing."""
     if not _opened("Export", result, key=key):
         return
     from insight import report
@@ -28,6 +31,7 @@ def render_export(result: Any, *, key: str) -> None:
                 file_name=name,
                 mime="text/csv",
                 key=f"{key}:csv:{name}",
+                on_click="ignore",
             )
         st.download_button(
             "Excel workbook (all tables)",
@@ -35,6 +39,7 @@ def render_export(result: Any, *, key: str) -> None:
             file_name="insight.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"{key}:excel",
+            on_click="ignore",
         )
         st.download_button(
             "HTML report (self-contained, with charts)",
@@ -42,4 +47,5 @@ def render_export(result: Any, *, key: str) -> None:
             file_name="insight_report.html",
             mime="text/html",
             key=f"{key}:html",
+            on_click="ignore",
         )
