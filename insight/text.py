@@ -230,13 +230,12 @@ def normalise_for_analysis(text: str) -> str:
     text = _HANDLE.sub(" ", text)
     text = _SENT_FROM.sub(" ", text)
     text = _HASHTAG.sub(lambda m: _hashtag_words(m.group(1)), text)
+    text = _WHITESPACE.sub(" ", text).strip()
     if text != written:  # "+44 20 @bob 7946 0958", "#call07700900123": the edits can bring digits together
-        text = _WHITESPACE.sub(" ", text)
         text = redact_pii(text)[0]
     for placeholder, words in _PLACEHOLDER_WORDS.items():
         if placeholder in text:
             text = text.replace(placeholder, words)
-    text = _WHITESPACE.sub(" ", text).strip()
     text = _CC.sub("", _GREETING.sub("", text)).strip(" ,:;-")
     return "" if _SIGN_OFF.fullmatch(text) else text
 
